@@ -1,0 +1,77 @@
+"""Entry point of the `madoguchi` console script.
+
+The Typer application is built by :func:`build_app` (nothing is created at import time) and
+runs through :class:`JapaneseErrorsGroup`, which says usage errors in Japanese and exits 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import typer
+from typer._click import exceptions as click_exc
+from typer.core import TyperGroup
+
+from madoguchi import __version__
+from madoguchi.cli import rules_cmd
+from madoguchi.cli.errors import fail, translate_usage_error
+
+
+class JapaneseErrorsGroup(TyperGroup):
+    """Runs the command tree with click's errors translated (cli/errors.py), no traceback."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        try:
+            rv = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except (typer.Abort, KeyboardInterrupt):
+            print("中断しました。", file=sys.stderr)
+            sys.exit(130)
+        except click_exc.NoArgsIsHelpError:
+            sys.exit(0)  # the help was printed: asking for it is not an error
+        except typer.TyperException as exc:
+            err = translate_usage_error(exc)
+            fail(err.code, err.message, json_mode="--json" in argv)
+        if not standalone_mode:
+            return rv
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"madoguchi {__version__}")
+        raise typer.Exit()
+
+
+def build_app() -> typer.Typer:
+    app = typer.Typer(
+        cls=JapaneseErrorsGroup,
+        help="madoguchi（窓口）: マイナンバーカードの電子証明書の発行・更新・失効を扱う窓口システム",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+
+    @app.callback()
+    def root(
+        version: bool = typer.Option(
+            False, "--version", callback=_version, is_eager=True, help="バージョンを表示"
+        ),
+    ) -> None:
+        """madoguchi（窓口）"""
+
+    app.add_typer(rules_cmd.build(), name="rules")
+    return app
+
+
+def main() -> None:
+    build_app()()

@@ -1,0 +1,123 @@
+"""Expiry notices (有効期限通知書): when they are due and what becomes of them (SPEC.md §6).
+
+The notice is mailed two to three months before a certificate or the card expires
+(R-NOTICE-1), to the registered address and not forwarded. Sending can be paused; deferred
+notices go out on resume, never to a holder who renewed in the meantime (R-NOTICE-3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from madoguchi.rules.dates import months_before
+from madoguchi.rules.errors import InvalidTransition, RuleInputError
+
+#: R-NOTICE-1: the mailing period, in months before the expiry date.
+NOTICE_EARLIEST_MONTHS = 3
+NOTICE_LATEST_MONTHS = 2
+
+
+def notice_period(
+    expires: date, *, earliest: int = NOTICE_EARLIEST_MONTHS, latest: int = NOTICE_LATEST_MONTHS
+) -> tuple[date, date]:
+    """R-NOTICE-1: first and last day (R-DATE-4) on which the notice for ``expires`` is mailed."""
+    if not 0 <= latest < earliest:
+        raise RuleInputError("notice_period", "the notice period must be 0 <= latest < earliest")
+    return months_before(expires, earliest), months_before(expires, latest)
+
+
+def notice_due(
+    expires: date,
+    on: date,
+    *,
+    earliest: int = NOTICE_EARLIEST_MONTHS,
+    latest: int = NOTICE_LATEST_MONTHS,
+) -> bool:
+    """R-NOTICE-1: should a notice for an expiry on ``expires`` be mailed on ``on``?"""
+    first, last = notice_period(expires, earliest=earliest, latest=latest)
+    return first <= on <= last
+
+
+class NoticeState(StrEnum):
+    """R-NOTICE-4: every notice is in one of these states and can be traced."""
+
+    PLANNED = "planned"
+    DEFERRED = "deferred"
+    SENT = "sent"
+    SUPPRESSED = "suppressed"
+    RETURNED = "returned"
+
+
+class NoticeEvent(StrEnum):
+    DEFER = "defer"  # the campaign is paused
+    RESUME = "resume"
+    SEND = "send"
+    SUPPRESS = "suppress"
+    RETURN = "return"  # the post office returned it as undeliverable
+
+
+N, NE = NoticeState, NoticeEvent
+NOTICE_TRANSITIONS: dict[tuple[NoticeState, NoticeEvent], NoticeState] = {
+    (N.PLANNED, NE.DEFER): N.DEFERRED,
+    (N.PLANNED, NE.SEND): N.SENT,
+    (N.PLANNED, NE.SUPPRESS): N.SUPPRESSED,
+    (N.DEFERRED, NE.RESUME): N.PLANNED,
+    (N.DEFERRED, NE.SUPPRESS): N.SUPPRESSED,
+    (N.SENT, NE.RETURN): N.RETURNED,
+}
+
+
+def next_notice_state(state: NoticeState, event: NoticeEvent) -> NoticeState:
+    """R-NOTICE-3, R-NOTICE-4: a notice is sent at most once; a deferred one must be resumed
+    (and so checked again) before it can be sent."""
+    key = (NoticeState(state), NoticeEvent(event))
+    if key not in NOTICE_TRANSITIONS:
+        raise InvalidTransition(key[0].value, key[1].value)
+    return NOTICE_TRANSITIONS[key]
+
+
+class SuppressionReason(StrEnum):
+    RENEWED = "renewed"
+    MOVED_AWAY = "moved_away"
+    DECEASED = "deceased"
+    CARD_INVALID = "card_invalid"  # card held, revoked, returned
+
+    @property
+    def label(self) -> str:
+        return {
+            SuppressionReason.RENEWED: "更新済み",
+            SuppressionReason.MOVED_AWAY: "転出済み",
+            SuppressionReason.DECEASED: "死亡",
+            SuppressionReason.CARD_INVALID: "カードが一時保留・失効・返納済み",
+        }[self]
+
+
+@dataclass(frozen=True, slots=True)
+class HolderAtDispatch:
+    """What is true of the holder at the moment a notice would go into a print batch."""
+
+    deceased: bool
+    moved_away: bool
+    card_valid: bool
+    noticed_expiries_still_current: bool  # False once every noticed item was renewed
+
+
+def suppression_reason(holder: HolderAtDispatch) -> SuppressionReason | None:
+    """R-NOTICE-3: checked right before dispatch; None means send it."""
+    if holder.deceased:
+        return SuppressionReason.DECEASED
+    if holder.moved_away:
+        return SuppressionReason.MOVED_AWAY
+    if not holder.card_valid:
+        return SuppressionReason.CARD_INVALID
+    if not holder.noticed_expiries_still_current:
+        return SuppressionReason.RENEWED
+    return None
+
+
+def needs_card_renewal_qr(card_expires: date, notice_covers_until: date) -> bool:
+    """R-NOTICE-2: a notice carries the card-renewal QR code when the card itself expires
+    within the period the notice covers (applying through it is free even after expiry)."""
+    return card_expires <= notice_covers_until
