@@ -10,15 +10,14 @@ from __future__ import annotations
 import json
 import sys
 from enum import Enum
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol
 
 import typer
 
 # Typer 0.29 vendors click; its usage-error classes live here (pinned in pyproject.toml).
 from typer._click import exceptions as click_exc
 
-from madoguchi.rules.errors import RuleError
-from madoguchi.rules.messages import message_for
+from madoguchi.messages import japanese
 
 EXIT_BAD_INPUT = 2
 
@@ -71,13 +70,19 @@ def translate_usage_error(exc: typer.TyperException) -> CliInputError:
     return CliInputError("usage", exc.format_message())
 
 
-def fail(code: str, message: str, *, json_mode: bool) -> NoReturn:
+def fail(code: str, message: str, *, json_mode: bool, exit_code: int = EXIT_BAD_INPUT) -> NoReturn:
     """Print the error for people (stderr) and scripts (stdout with --json); exit 2."""
     print(f"エラー: {message}", file=sys.stderr)
     if json_mode:
         print(json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False))
-    sys.exit(EXIT_BAD_INPUT)
+    sys.exit(exit_code)
 
 
-def fail_rule(exc: RuleError, *, json_mode: bool) -> NoReturn:
-    fail(exc.code, message_for(exc), json_mode=json_mode)
+class LayerError(Protocol):
+    code: str
+    detail: str
+
+
+def fail_error(exc: LayerError, *, json_mode: bool, exit_code: int = EXIT_BAD_INPUT) -> NoReturn:
+    """A layer's error (it carries ``code`` and ``detail``), said in Japanese."""
+    fail(exc.code, japanese(exc.code, exc.detail), json_mode=json_mode, exit_code=exit_code)

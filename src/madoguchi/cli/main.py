@@ -6,17 +6,24 @@ runs through :class:`JapaneseErrorsGroup`, which says usage errors in Japanese a
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 from typer._click import exceptions as click_exc
 from typer.core import TyperGroup
 
 from madoguchi import __version__
-from madoguchi.cli import rules_cmd
+from madoguchi.cli import audit_cmd, ca_cmd, cert_cmd, rules_cmd
 from madoguchi.cli.errors import fail, translate_usage_error
+from madoguchi.messages import japanese
+
+log = logging.getLogger("madoguchi")
+EXIT_FAILURE = 1
 
 
 class JapaneseErrorsGroup(TyperGroup):
@@ -41,6 +48,22 @@ class JapaneseErrorsGroup(TyperGroup):
         except typer.TyperException as exc:
             err = translate_usage_error(exc)
             fail(err.code, err.message, json_mode="--json" in argv)
+        except SQLAlchemyError as exc:
+            log.exception("database error")
+            fail(
+                "database_unavailable",
+                japanese("database_unavailable", str(exc)),
+                json_mode="--json" in argv,
+                exit_code=EXIT_FAILURE,
+            )
+        except Exception as exc:  # a person never sees a traceback (DESIGN.md 6)
+            log.exception("unexpected error")
+            fail(
+                "internal_error",
+                japanese("internal_error", type(exc).__name__),
+                json_mode="--json" in argv,
+                exit_code=EXIT_FAILURE,
+            )
         if not standalone_mode:
             return rv
         sys.exit(rv if isinstance(rv, int) else 0)
@@ -70,8 +93,27 @@ def build_app() -> typer.Typer:
         """madoguchi（窓口）"""
 
     app.add_typer(rules_cmd.build(), name="rules")
+    ca, db = ca_cmd.build()
+    cert, testcard = cert_cmd.build()
+    app.add_typer(ca, name="ca")
+    app.add_typer(db, name="db")
+    app.add_typer(cert, name="cert")
+    app.add_typer(testcard, name="testcard")
+    app.add_typer(audit_cmd.build(), name="audit")
+    app.command("serve")(ca_cmd.cmd_serve)
     return app
 
 
+def configure_logging() -> None:
+    """Logs (English) go to MADOGUCHI_LOG_FILE when set, never to a person's screen."""
+    log.propagate = False
+    target = os.environ.get("MADOGUCHI_LOG_FILE")
+    handler: logging.Handler = logging.FileHandler(target) if target else logging.NullHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+
+
 def main() -> None:
+    configure_logging()
     build_app()()

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 import typer
 
-from madoguchi.cli.errors import CliInputError, fail, fail_rule
+from madoguchi.cli.common import (
+    DateOpt,
+    JsonOpt,
+    OptDateOpt,
+    handled,
+    parse_date,
+    parse_moment,
+    parse_optional_date,
+)
+from madoguchi.cli.errors import CliInputError
 from madoguchi.cli.output import emit
 from madoguchi.rules.dates import (
     JST,
@@ -21,7 +28,6 @@ from madoguchi.rules.dates import (
     three_months_before,
 )
 from madoguchi.rules.eligibility import eligibility
-from madoguchi.rules.errors import RuleError
 from madoguchi.rules.fees import fee_on
 from madoguchi.rules.offices import DEFAULT_OFFICES, office_by_code, office_status
 from madoguchi.rules.pins import PinKind, check_pin
@@ -35,52 +41,6 @@ from madoguchi.rules.validity import (
     renewal_offered,
     renewal_window_opens,
 )
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="結果を1つのJSONオブジェクトで出力")]
-DateOpt = Annotated[str, typer.Option(metavar="YYYY-MM-DD")]
-OptDateOpt = Annotated[str | None, typer.Option(metavar="YYYY-MM-DD")]
-
-
-def parse_date(value: str, option: str) -> date:
-    """A calendar date written YYYY-MM-DD; anything else is a clear Japanese error."""
-    try:
-        if len(value) != 10:
-            raise ValueError(value)
-        return date.fromisoformat(value)
-    except ValueError:
-        raise CliInputError(
-            "invalid_date",
-            f"{option} の日付「{value}」は正しくありません。実在する日付を YYYY-MM-DD の形で指定してください。",
-        ) from None
-
-
-def parse_optional_date(value: str | None, option: str) -> date | None:
-    return None if value is None else parse_date(value, option)
-
-
-def parse_moment(value: str | None, option: str) -> datetime:
-    """YYYY-MM-DDTHH:MM in Japan time (an explicit offset is honoured); None means now."""
-    if value is None:
-        return datetime.now(JST)
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise CliInputError(
-            "invalid_datetime",
-            f"{option} の日時「{value}」は正しくありません。YYYY-MM-DDTHH:MM の形で指定してください。",
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=JST)
-
-
-@contextmanager
-def handled(json_mode: bool) -> Iterator[None]:
-    """Rule and parsing errors become a Japanese message and exit status 2."""
-    try:
-        yield
-    except CliInputError as exc:
-        fail(exc.code, exc.message, json_mode=json_mode)
-    except RuleError as exc:
-        fail_rule(exc, json_mode=json_mode)
 
 
 def jdate(day: date) -> str:

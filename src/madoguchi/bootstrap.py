@@ -1,0 +1,111 @@
+"""The one place that wires adapters into services (DESIGN.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+
+from sqlalchemy import Engine
+
+from madoguchi.card.virtual import CardVault
+from madoguchi.config import Settings, read_or_create_secret, secret_bytes
+from madoguchi.pki.authority import Authority
+from madoguchi.pki.keystore import FileKeyStore, KeyStore, Pkcs11KeyStore
+from madoguchi.pki.profiles import CaNames
+from madoguchi.rules.validity import CertKind
+from madoguchi.services.ca import CaPolicy, CaService, initialise_authorities, load_authorities
+from madoguchi.services.ports import Clock, UnitOfWorkPort
+from madoguchi.store.db import make_engine, session_factory, upgrade
+from madoguchi.store.uow import UnitOfWork
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def ca_passphrase(settings: Settings) -> bytes:
+    if settings.ca_passphrase is not None:
+        return settings.ca_passphrase.get_secret_value().encode()
+    return read_or_create_secret(settings.secrets_dir / "ca-passphrase").hex().encode()
+
+
+def ca_policy(settings: Settings) -> CaPolicy:
+    return CaPolicy(
+        names=CaNames(
+            organization=settings.ca_organization,
+            prefecture=settings.ca_locality_prefecture,
+            city=settings.ca_locality_city,
+            sign_policy=settings.sign_policy_oid,
+            auth_policy=settings.auth_policy_oid,
+        ),
+        base_url=settings.public_base_url,
+        partition_size=settings.crl_partition_size,
+        ocsp_validity=timedelta(hours=settings.ocsp_validity_hours),
+        crl_validity=timedelta(hours=settings.crl_validity_hours),
+        responder_days=settings.responder_validity_days,
+        responder_renew_before=timedelta(days=settings.responder_renew_days_before),
+    )
+
+
+@dataclass
+class Container:
+    """Everything a command or the web application needs, built lazily from Settings."""
+
+    settings: Settings
+    clock: Clock = system_clock
+    _authorities: dict[CertKind, Authority] | None = field(default=None, repr=False)
+
+    @cached_property
+    def engine(self) -> Engine:
+        return make_engine(self.settings.db_url)
+
+    def migrate(self) -> None:
+        upgrade(self.settings.db_url)
+
+    def uow(self) -> UnitOfWorkPort:
+        return UnitOfWork(self._sessions)
+
+    @cached_property
+    def _sessions(self):  # type: ignore[no-untyped-def]
+        return session_factory(self.engine)
+
+    @cached_property
+    def keys(self) -> KeyStore:
+        s = self.settings
+        passphrase = ca_passphrase(s)
+        if s.key_backend == "pkcs11":
+            pin = s.pkcs11_pin.get_secret_value() if s.pkcs11_pin else ""
+            return Pkcs11KeyStore(s.pkcs11_module, s.pkcs11_token, pin, passphrase)
+        return FileKeyStore(s.data_dir / "keys", passphrase)
+
+    @cached_property
+    def policy(self) -> CaPolicy:
+        return ca_policy(self.settings)
+
+    def init_ca(self) -> None:
+        self.migrate()
+        initialise_authorities(self.uow, self.keys, self.policy, self.clock())
+
+    @cached_property
+    def ca(self) -> CaService:
+        self.migrate()
+        authorities = load_authorities(self.uow, self.keys, self.policy, self.clock())
+        return CaService(self.uow, authorities, self.policy, self.clock)
+
+    @cached_property
+    def vault(self) -> CardVault:
+        key = secret_bytes(
+            self.settings.card_vault_key, self.settings.secrets_dir / "card-vault.key"
+        )
+        return CardVault(self.settings.data_dir / "cards", key)
+
+    @cached_property
+    def issuer_key(self) -> bytes:
+        return secret_bytes(
+            self.settings.card_issuer_key, self.settings.secrets_dir / "card-issuer.key"
+        )
+
+
+def build(settings: Settings | None = None, clock: Clock | None = None) -> Container:
+    return Container(settings or Settings(), clock or system_clock)

@@ -1,0 +1,206 @@
+"""`madoguchi ca …`, `madoguchi db …` and `madoguchi serve`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from madoguchi.cli.common import DataDirOpt, JsonOpt, container, handled
+from madoguchi.cli.errors import CliInputError
+from madoguchi.cli.output import emit
+from madoguchi.rules.dates import format_japanese_with_western, jst_date
+from madoguchi.rules.revocation import RevocationReason
+from madoguchi.rules.validity import CertKind
+
+KindOpt = Annotated[CertKind, typer.Option("--kind", help="sign（署名用）/ auth（利用者証明用）")]
+
+
+def cmd_init(data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
+    """署名用・利用者証明用の2つの認証局を作成します（既存の認証局は上書きしません）"""
+    with handled(json):
+        c = container(data_dir)
+        c.init_ca()
+        ca = c.ca
+    rows, data = [], {"data_dir": str(c.settings.data_dir), "authorities": {}}
+    for kind, auth in ca.authorities.items():
+        data["authorities"][kind.value] = {  # type: ignore[index]
+            "subject": auth.cert.subject.rfc4514_string(),
+            "serial": f"{auth.cert.serial_number:x}",
+            "not_after": jst_date(auth.cert.not_valid_after_utc),
+            "sha256": auth.fingerprint(),
+            "responder_not_after": auth.responder_cert.not_valid_after_utc,
+        }
+        rows.append((kind.label + "の認証局", auth.cert.subject.rfc4514_string()))
+        rows.append(
+            ("　有効期限", format_japanese_with_western(jst_date(auth.cert.not_valid_after_utc)))
+        )
+    emit(data, json_mode=json, title="認証局を作成しました", rows=rows)
+
+
+def cmd_export(
+    out: Annotated[Path, typer.Option("--out", help="書き出すディレクトリ")],
+    data_dir: DataDirOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """認証局の証明書を sign-ca.pem と auth-ca.pem に書き出します"""
+    with handled(json):
+        ca = container(data_dir).ca
+        out.mkdir(parents=True, exist_ok=True)
+        files = {}
+        for kind, auth in ca.authorities.items():
+            path = out / f"{kind.value}-ca.pem"
+            path.write_bytes(auth.cert.public_bytes(Encoding.PEM))
+            files[kind.value] = str(path)
+    emit(
+        {"files": files},
+        json_mode=json,
+        title="認証局の証明書を書き出しました",
+        rows=list(files.items()),
+    )
+
+
+def _serial(value: str) -> int:
+    text = value.lower().removeprefix("0x").replace(":", "")
+    try:
+        serial = int(text, 16)
+    except ValueError:
+        raise CliInputError(
+            "invalid_serial", f"シリアル番号「{value}」は16進数で指定してください。"
+        ) from None
+    if serial <= 0:
+        raise CliInputError("invalid_serial", "シリアル番号は正の数です。")
+    return serial
+
+
+_REASONS = {r.rfc_name: r for r in RevocationReason if r is not RevocationReason.REMOVE_FROM_CRL}
+
+
+def cmd_revoke(
+    kind: KindOpt,
+    serial: Annotated[str, typer.Option("--serial", help="シリアル番号（16進）")],
+    reason: Annotated[
+        str, typer.Option("--reason", help="失効理由（RFC 5280 の名前: keyCompromise など）")
+    ] = "unspecified",
+    data_dir: DataDirOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """電子証明書を失効させます（OCSP はすぐに revoked と答えます）"""
+    with handled(json):
+        if reason not in _REASONS:
+            raise CliInputError(
+                "invalid_choice",
+                "--reason には次のいずれかを指定してください: " + ", ".join(_REASONS),
+            )
+        number = _serial(serial)
+        ca = container(data_dir).ca
+        if _REASONS[reason] is RevocationReason.CERTIFICATE_HOLD:
+            record = ca.hold(kind, number)
+        else:
+            record = ca.revoke(kind, number, _REASONS[reason])
+    data = {
+        "kind": kind.value,
+        "serial": record.serial_hex,
+        "status": record.status.value,
+        "reason": record.reason.rfc_name if record.reason is not None else None,
+        "revoked_at": record.status_changed_at,
+    }
+    emit(
+        data,
+        json_mode=json,
+        title=f"{kind.label}を失効させました",
+        rows=[
+            ("シリアル番号", record.serial_hex),
+            ("状態", record.status.value),
+            ("理由", data["reason"] or ""),
+        ],
+    )
+
+
+def cmd_crl(
+    kind: KindOpt,
+    out: Annotated[Path, typer.Option("--out", help="書き出す CRL ファイル（DER）")],
+    partition: Annotated[
+        int | None, typer.Option("--partition", min=0, help="分割 CRL の番号")
+    ] = None,
+    data_dir: DataDirOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """失効リスト（CRL）を DER で書き出します"""
+    with handled(json):
+        ca = container(data_dir).ca
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_suffix(out.suffix + ".tmp")
+        with tmp.open("wb") as fh:
+            info = ca.publish_crl(kind, fh, partition=partition)
+        tmp.replace(out)
+    data = {
+        "kind": kind.value,
+        "file": str(out),
+        "crl_number": info.crl_number,
+        "entries": info.entry_count,
+        "this_update": info.this_update,
+        "next_update": info.next_update,
+        "sha256": info.sha256,
+        "partition": partition,
+    }
+    emit(
+        data,
+        json_mode=json,
+        title="CRL を書き出しました",
+        rows=[
+            ("ファイル", str(out)),
+            ("CRL 番号", str(info.crl_number)),
+            ("失効件数", str(info.entry_count)),
+        ],
+    )
+
+
+def cmd_db_upgrade(data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
+    """データベースを最新のスキーマにします"""
+    with handled(json):
+        c = container(data_dir)
+        c.migrate()
+    emit(
+        {"database": c.settings.db_url.split("@")[-1], "revision": "head"},
+        json_mode=json,
+        title="データベースを更新しました",
+        rows=[],
+    )
+
+
+def cmd_serve(
+    host: Annotated[str, typer.Option(help="待ち受けるアドレス")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="ポート番号", min=1, max=65535)] = 8080,
+    workers: Annotated[int, typer.Option(help="ワーカー数", min=1)] = 1,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """HTTP サービスを起動します（/ocsp、/crl/sign.crl、/crl/auth.crl）"""
+    import uvicorn
+
+    from madoguchi.web.app import create_app
+
+    with handled(False):
+        app = create_app(container(data_dir))
+    print(f"madoguchi: http://{host}:{port}/ （Ctrl+C で停止）", flush=True)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        workers=1 if workers == 1 else workers,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+def build() -> tuple[typer.Typer, typer.Typer]:
+    ca = typer.Typer(help="認証局（CA）の操作", no_args_is_help=True)
+    ca.command("init")(cmd_init)
+    ca.command("export")(cmd_export)
+    ca.command("revoke")(cmd_revoke)
+    ca.command("crl")(cmd_crl)
+    db = typer.Typer(help="データベースの操作", no_args_is_help=True)
+    db.command("upgrade")(cmd_db_upgrade)
+    return ca, db

@@ -1,0 +1,166 @@
+"""`madoguchi cert show` (証明書表示ツール) and `madoguchi testcard issue`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from madoguchi.cli.common import (
+    DataDirOpt,
+    DateOpt,
+    JsonOpt,
+    OptDateOpt,
+    container,
+    handled,
+    parse_date,
+    parse_optional_date,
+)
+from madoguchi.cli.output import emit
+from madoguchi.pki.errors import PkiError
+from madoguchi.pki.facts import GENDER_LABELS, HolderFacts, facts_from_certificate
+from madoguchi.pki.profiles import kind_of
+from madoguchi.rules.dates import format_japanese_with_western, jst_date
+
+MAX_CERT_BYTES = 64 * 1024
+
+
+def load_certificate(data: bytes) -> x509.Certificate:
+    """PEM or DER; PkiError('not_a_certificate') for anything else."""
+    if len(data) > MAX_CERT_BYTES:
+        raise PkiError("not_a_certificate", "the file is too large for a certificate")
+    try:
+        if b"-----BEGIN" in data:
+            return x509.load_pem_x509_certificate(data)
+        return x509.load_der_x509_certificate(data)
+    except ValueError as exc:
+        raise PkiError("not_a_certificate", "not a PEM or DER certificate") from exc
+
+
+def describe(cert: x509.Certificate) -> dict[str, Any]:
+    """What the certificate display tool shows, as data (shared with the web page later)."""
+    kind = kind_of(cert)
+    facts = facts_from_certificate(cert)
+    return {
+        "kind": kind.value if kind else None,
+        "kind_label": kind.label if kind else "（マイナンバーカードの電子証明書ではありません）",
+        "serial": f"{cert.serial_number:x}",
+        "issuer": cert.issuer.rfc4514_string(),
+        "subject": cert.subject.rfc4514_string(),
+        "not_before": jst_date(cert.not_valid_before_utc),
+        "not_after": jst_date(cert.not_valid_after_utc),
+        "name": facts.name if facts else None,
+        "address": facts.address if facts else None,
+        "birth": facts.birth if facts else None,
+        "gender": facts.gender if facts else None,
+    }
+
+
+def cmd_show(
+    file: Annotated[Path, typer.Argument(help="電子証明書のファイル（PEM または DER）")],
+    json: JsonOpt = False,
+) -> None:
+    """電子証明書の内容を表示します（証明書表示ツール）"""
+    with handled(json):
+        try:
+            data = file.read_bytes()
+        except OSError:
+            raise PkiError("file_missing", f"cannot read {file}") from None
+        info = describe(load_certificate(data))
+    rows = [
+        ("種類", info["kind_label"]),
+        ("シリアル番号", info["serial"]),
+        (
+            "有効期間",
+            f"{format_japanese_with_western(info['not_before'])} 〜 "
+            f"{format_japanese_with_western(info['not_after'])}",
+        ),
+        ("発行者", info["issuer"]),
+    ]
+    if info["name"]:
+        rows += [
+            ("氏名", info["name"]),
+            ("生年月日", format_japanese_with_western(info["birth"])),
+            ("性別", GENDER_LABELS[info["gender"]]),
+            ("住所", info["address"]),
+        ]
+    emit(info, json_mode=json, title="電子証明書の内容", rows=rows)
+
+
+def cmd_testcard_issue(
+    name: Annotated[str, typer.Option(help="氏名（姓と名の間は空白）")],
+    birth: DateOpt,
+    gender: Annotated[str, typer.Option(help="1（男）/ 2（女）/ 3（不明）")],
+    address: Annotated[str, typer.Option(help="住所")],
+    out: Annotated[
+        Path, typer.Option("--out", help="sign.pem、auth.pem とカードを書き出すディレクトリ")
+    ],
+    card_expiry: OptDateOpt = None,
+    sign_password: Annotated[
+        str, typer.Option(help="署名用パスワード（英数字6〜16文字）")
+    ] = "TEST1234",
+    auth_pin: Annotated[str, typer.Option(help="利用者証明用暗証番号（数字4桁）")] = "1234",
+    data_dir: DataDirOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """依拠者（サービス事業者）の試験用に、電子証明書入りの仮想カードを作ります"""
+    from madoguchi.services.testcard import issue_test_card
+
+    with handled(json):
+        facts = HolderFacts.create(name, gender, parse_date(birth, "--birth"), address)
+        expires = parse_optional_date(card_expiry, "--card-expiry")
+        c = container(data_dir)
+        card = issue_test_card(
+            c.ca,
+            c.vault,
+            c.issuer_key,
+            facts=facts,
+            card_expires=expires,
+            sign_password=sign_password,
+            auth_pin=auth_pin,
+        )
+        out.mkdir(parents=True, exist_ok=True)
+        files = {}
+        for kind, record in (("sign", card.sign), ("auth", card.auth)):
+            if record is not None:
+                pem = x509.load_der_x509_certificate(record.der).public_bytes(Encoding.PEM)
+                (out / f"{kind}.pem").write_bytes(pem)
+                files[kind] = str(out / f"{kind}.pem")
+        card_file = out / f"{card.card_id}.card"
+        card_file.write_bytes((c.settings.data_dir / "cards" / f"{card.card_id}.card").read_bytes())
+        files["card"] = str(card_file)
+    data = {
+        "card_id": card.card_id,
+        "card_expiry": card.card_expiry,
+        "sign_serial": card.sign.serial_hex if card.sign else None,
+        "auth_serial": card.auth.serial_hex,
+        "sign_expires_on": jst_date(card.sign.not_after) if card.sign else None,
+        "auth_expires_on": jst_date(card.auth.not_after),
+        "files": files,
+    }
+    emit(
+        data,
+        json_mode=json,
+        title="試験用カードを作成しました",
+        rows=[
+            ("カード", card.card_id),
+            (
+                "署名用電子証明書",
+                f"{data['sign_serial']}（{data['sign_expires_on']}まで）"
+                if card.sign
+                else "なし（15歳未満）",
+            ),
+            ("利用者証明用電子証明書", f"{data['auth_serial']}（{data['auth_expires_on']}まで）"),
+        ],
+    )
+
+
+def build() -> tuple[typer.Typer, typer.Typer]:
+    cert = typer.Typer(help="電子証明書の表示", no_args_is_help=True)
+    cert.command("show")(cmd_show)
+    testcard = typer.Typer(help="試験用カード", no_args_is_help=True)
+    testcard.command("issue")(cmd_testcard_issue)
+    return cert, testcard

@@ -1,0 +1,84 @@
+"""Options and error handling shared by the commands."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from madoguchi.bootstrap import Container, build
+from madoguchi.card.errors import CardError
+from madoguchi.cli.errors import CliInputError, fail, fail_error
+from madoguchi.config import Settings
+from madoguchi.pki.errors import PkiError
+from madoguchi.rules.dates import JST
+from madoguchi.rules.errors import RuleError
+
+EXIT_REFUSED = 1
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="結果を1つのJSONオブジェクトで出力")]
+DateOpt = Annotated[str, typer.Option(metavar="YYYY-MM-DD")]
+OptDateOpt = Annotated[str | None, typer.Option(metavar="YYYY-MM-DD")]
+
+
+def parse_date(value: str, option: str) -> date:
+    """A calendar date written YYYY-MM-DD; anything else is a clear Japanese error."""
+    try:
+        if len(value) != 10:
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CliInputError(
+            "invalid_date",
+            f"{option} の日付「{value}」は正しくありません。実在する日付を YYYY-MM-DD の形で指定してください。",
+        ) from None
+
+
+def parse_optional_date(value: str | None, option: str) -> date | None:
+    return None if value is None else parse_date(value, option)
+
+
+def parse_moment(value: str | None, option: str) -> datetime:
+    """YYYY-MM-DDTHH:MM in Japan time (an explicit offset is honoured); None means now."""
+    if value is None:
+        return datetime.now(JST)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise CliInputError(
+            "invalid_datetime",
+            f"{option} の日時「{value}」は正しくありません。YYYY-MM-DDTHH:MM の形で指定してください。",
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=JST)
+
+
+@contextmanager
+def handled(json_mode: bool) -> Iterator[None]:
+    """Bad input exits 2, a refusal of the CA or the card exits 1; always in Japanese."""
+    try:
+        yield
+    except CliInputError as exc:
+        fail(exc.code, exc.message, json_mode=json_mode)
+    except RuleError as exc:
+        fail_error(exc, json_mode=json_mode)
+    except (PkiError, CardError) as exc:
+        fail_error(exc, json_mode=json_mode, exit_code=EXIT_REFUSED)
+
+
+DataDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        envvar="MADOGUCHI_DATA_DIR",
+        help="データディレクトリ（既定: ./madoguchi-data）",
+    ),
+]
+
+
+def container(data_dir: Path | None) -> Container:
+    settings = Settings() if data_dir is None else Settings(data_dir=data_dir)
+    return build(settings)

@@ -1,0 +1,89 @@
+"""One Settings object (prefix MADOGUCHI_), built at start and passed down (DESIGN.md 7)."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything configurable, from the environment (MADOGUCHI_*) or arguments.
+
+    Secrets (the CA key passphrase, the card-vault key, the card issuer key) come from the
+    environment in production. When they are not set, ``madoguchi ca init`` generates them
+    into ``<data_dir>/secrets/`` (mode 0600) so the demo runs with no set-up.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="MADOGUCHI_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("madoguchi-data"))
+    database_url: str | None = None  # default: SQLite in data_dir
+
+    # where relying parties find CRLs and OCSP (written into certificates)
+    public_base_url: str = "http://127.0.0.1:8080"
+    crl_partition_size: int = Field(default=100_000, ge=1)
+    crl_validity_hours: int = Field(default=48, ge=1)
+    ocsp_validity_hours: int = Field(default=24, ge=1)
+    responder_validity_days: int = Field(default=30, ge=1)
+    responder_renew_days_before: int = Field(default=7, ge=0)
+
+    # CA names: a demo CA says in its name that it is not J-LIS (SPEC.md §8)
+    ca_organization: str = "madoguchi DEMO CA - not J-LIS"
+    ca_locality_prefecture: str = "北海道"
+    ca_locality_city: str = "帯広市"
+    sign_policy_oid: str = "2.25.94305137284622301648927355740818473921.1"
+    auth_policy_oid: str = "2.25.94305137284622301648927355740818473921.2"
+
+    key_backend: Literal["file", "pkcs11"] = "file"
+    ca_passphrase: SecretStr | None = None
+    pkcs11_module: str = "/usr/lib/softhsm/libsofthsm2.so"
+    pkcs11_token: str = "madoguchi"
+    pkcs11_pin: SecretStr | None = None
+
+    card_vault_key: SecretStr | None = None  # 64 hex digits
+    card_issuer_key: SecretStr | None = None  # 64 hex digits
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'madoguchi.db').resolve()}"
+
+    @property
+    def secrets_dir(self) -> Path:
+        return self.data_dir / "secrets"
+
+    def crl_url(self, kind: str, partition: int | None = None) -> str:
+        base = self.public_base_url.rstrip("/")
+        return (
+            f"{base}/crl/{kind}.crl" if partition is None else f"{base}/crl/{kind}-{partition}.crl"
+        )
+
+    @property
+    def ocsp_url(self) -> str:
+        return self.public_base_url.rstrip("/") + "/ocsp"
+
+
+def read_or_create_secret(path: Path, *, nbytes: int = 32) -> bytes:
+    """A secret kept in a 0600 file, created on first use (demo and development only)."""
+    if path.exists():
+        return bytes.fromhex(path.read_text().strip())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.chmod(0o700)
+    value = secrets.token_bytes(nbytes)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(value.hex())
+    tmp.chmod(0o600)
+    tmp.replace(path)
+    return value
+
+
+def secret_bytes(configured: SecretStr | None, path: Path) -> bytes:
+    """The configured secret (hex) or, when none is configured, the one kept in ``path``."""
+    if configured is not None:
+        return bytes.fromhex(configured.get_secret_value())
+    return read_or_create_secret(path)

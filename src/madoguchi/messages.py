@@ -1,0 +1,88 @@
+"""Japanese messages for every layer's error codes, shared by the CLI and the web.
+
+Codes are stable English (logs, the API's ``detail``); a person reads the Japanese.
+"""
+
+from __future__ import annotations
+
+from madoguchi.rules.messages import ERROR_MESSAGES as RULE_MESSAGES
+
+PKI_MESSAGES: dict[str, str] = {
+    "ca_exists": "認証局はすでに作成されています。上書きはしません。",
+    "no_ca": "認証局がまだありません。先に `madoguchi ca init` を実行してください。",
+    "key_missing": "認証局の鍵ファイルが見つかりません。",
+    "key_passphrase": "認証局の鍵を復号できません。パスフレーズを確認してください。",
+    "key_type": "鍵の種類が正しくありません（RSA 2048ビットが必要です）。",
+    "key_size": "鍵の長さが正しくありません（RSA 2048ビットが必要です）。",
+    "no_passphrase": "鍵を暗号化するパスフレーズがありません。",
+    "unknown_certificate": "その電子証明書は、この認証局が発行したものではありません。",
+    "invalid_transition": "その電子証明書の状態では、その操作はできません（失効済み、または一時保留中）。",
+    "pop_failed": "カードが鍵を持っていることを確認できませんでした。",
+    "facts_missing": "署名用電子証明書には基本4情報が必要です。",
+    "bad_gender": "性別は 1（男）、2（女）、3（不明）のいずれかです。",
+    "empty_name": "氏名が空です。",
+    "bad_address": "住所は1文字以上200文字以下です。",
+    "not_a_certificate": "電子証明書のファイルとして読み取れません（PEM または DER 形式のファイルを指定してください）。",
+    "file_missing": "ファイルが見つかりません。",
+    "outlives_ca": "認証局の有効期限を超える電子証明書は発行できません。",
+    "hsm_module_missing": "HSM（PKCS#11）のモジュールが見つかりません。",
+    "hsm_token_missing": "HSM のトークンが見つかりません。",
+    "hsm_pin": "HSM の PIN が正しくありません。",
+    "hsm_key_missing": "HSM に認証局の鍵が見つかりません。",
+    "hsm_key_exists": "HSM に同じ名前の鍵がすでにあります。",
+}
+
+CARD_MESSAGES: dict[str, str] = {
+    "wrong_pin": "暗証番号が違います。",
+    "pin_locked": "暗証番号がロックされています。窓口で顔写真つきの本人確認書類を提示して初期化してください。",
+    "card_missing": "カードが見つかりません。",
+    "card_tampered": "カードのデータを読み取れません（鍵が違うか、改ざんされています）。",
+    "pin_not_set": "暗証番号がまだ設定されていません。",
+    "invalid_pin_format": "暗証番号の形式が正しくありません。",
+    "security_status_not_satisfied": "暗証番号の確認が済んでいません。",
+    "issuer_not_authenticated": "カードの発行者認証が済んでいません。",
+    "issuer_authentication_failed": "カードの発行者認証に失敗しました。",
+    "file_not_found": "カードに必要なデータがありません。",
+    "conditions_not_satisfied": "カードがその操作を受け付けませんでした。",
+    "invalid_data": "カードに送ったデータが正しくありません。",
+    "unexpected_status": "カードから予期しない応答がありました。",
+    "card_data_error": "カードのデータが壊れています。",
+    "malformed_apdu": "カードへのコマンドが正しくありません。",
+    "invalid_card_id": "カードの番号が正しくありません。",
+}
+
+SYSTEM_MESSAGES: dict[str, str] = {
+    "database_unavailable": "データベースに接続できません。しばらくしてからもう一度お試しください。",
+    "internal_error": "予期しないエラーが発生しました。処理は記録されていません。管理者に連絡してください。",
+    "concurrent_update": "ほかの端末が同じ申請を先に更新しました。画面を読み込み直してください。",
+    "unknown_resident": "その住民は見つかりません。",
+    "unknown_case": "その申請は見つかりません。",
+    "branch_office": "この窓口では電子証明書の手続きはできません。本庁（戸籍住民課 マイナンバーカード交付担当、市庁舎水道棟3階 大会議室）をご案内ください。",
+    "outside_window": "更新できる期間ではありません。有効期限の3か月前の翌日から更新できます。",
+    "nothing_to_renew": "更新する電子証明書がありません。新規発行の手続きをしてください。",
+    "not_resident": "住民登録のない方の手続きはできません。",
+    "no_card": "有効なマイナンバーカードがありません。",
+    "items_missing": "必要な書類がそろっていません。",
+    "holder_id_insufficient": "本人の本人確認書類が足りません。",
+    "proxy_id_insufficient": "代理人の本人確認書類が足りません（顔写真つき1点、または健康保険証など2点）。",
+    "pin_required": "本人に住民基本台帳用暗証番号を入力してもらってください。",
+    "wrong_pin": "暗証番号が違います。",
+    "pin_locked": "暗証番号がロックされています。顔写真つきの本人確認書類で初期化の手続きをしてください。",
+    "letter_required": "2回目の来庁では照会書が必要です。",
+    "letter_unknown": "その番号の照会書はありません。",
+    "letter_used": "この照会書は使用済みです。",
+    "letter_void": "照会書の送付後に住民登録が変わったため、この照会書は無効です。",
+    "letter_other_case": "この照会書は別の申請のものです。",
+    "letter_other_holder": "この照会書は別の方あてのものです。",
+    "letter_not_mailed": "この照会書はまだ郵送されていません。",
+    "case_closed": "この申請はすでに終了しています。",
+    "photo_id_required": "暗証番号の初期化には本人の顔写真つき本人確認書類が必要です。",
+    "no_inquiry_letter": "この手続きに照会書はありません。",
+    "under_15": "15歳未満の方には署名用電子証明書を発行できません。",
+}
+
+MESSAGES: dict[str, str] = {**RULE_MESSAGES, **PKI_MESSAGES, **CARD_MESSAGES, **SYSTEM_MESSAGES}
+
+
+def japanese(code: str, fallback: str) -> str:
+    return MESSAGES.get(code, fallback)

@@ -1,0 +1,367 @@
+"""The CA's use cases: set-up, issuance, status changes, OCSP answers and CRL publication.
+
+Each public method is one transaction; the ``*_in`` variants run inside a caller's unit of
+work so the counter can issue, write the card and supersede in a single transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import BinaryIO
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509 import ocsp as x509_ocsp
+
+from madoguchi.pki import crl as crl_writer
+from madoguchi.pki import ocsp
+from madoguchi.pki.authority import Authority, create_responder, create_root
+from madoguchi.pki.errors import PkiError
+from madoguchi.pki.facts import HolderFacts
+from madoguchi.pki.keystore import KeyStore
+from madoguchi.pki.pop import verify_pop
+from madoguchi.pki.profiles import CaNames, EndEntityRequest, new_subject_id
+from madoguchi.pki.records import CertRecord
+from madoguchi.rules.dates import end_of_day_jst
+from madoguchi.rules.revocation import (
+    CertStatus,
+    RevocationReason,
+    StatusChange,
+    next_status,
+)
+from madoguchi.rules.validity import CertKind
+from madoguchi.services.ports import Clock, UnitOfWorkPort, UowFactory
+
+KINDS = (CertKind.SIGN, CertKind.AUTH)
+SHA1 = ocsp.SUPPORTED_HASHES["sha1"]
+
+
+@dataclass(frozen=True, slots=True)
+class CaPolicy:
+    """The CA's configuration (from Settings)."""
+
+    names: CaNames
+    base_url: str
+    partition_size: int
+    ocsp_validity: timedelta
+    crl_validity: timedelta
+    responder_days: int
+    responder_renew_before: timedelta
+
+    def crl_url(self, kind: CertKind, partition: int | None = None) -> str:
+        base = self.base_url.rstrip("/")
+        suffix = "" if partition is None else f"-{partition}"
+        return f"{base}/crl/{kind.value}{suffix}.crl"
+
+    @property
+    def ocsp_url(self) -> str:
+        return self.base_url.rstrip("/") + "/ocsp"
+
+    def ca_issuers_url(self, kind: CertKind) -> str:
+        return f"{self.base_url.rstrip('/')}/ca/{kind.value}-ca.der"
+
+
+def initialise_authorities(
+    uow_factory: UowFactory, keys: KeyStore, policy: CaPolicy, now: datetime
+) -> None:
+    """`madoguchi ca init`: both roots and their responders; refuses if a CA exists."""
+    with uow_factory() as uow:
+        for kind in KINDS:
+            if uow.pki.authority(kind) is not None:
+                raise PkiError("ca_exists", f"the {kind.value} CA exists already")
+        for kind in KINDS:
+            signer, key_ref = keys.create(kind)
+            cert = create_root(kind, policy.names, signer, now)
+            uow.pki.add_authority(
+                kind,
+                cert.subject.rfc4514_string(),
+                cert.public_bytes(serialization.Encoding.DER),
+                key_ref,
+                now,
+            )
+            r_cert, r_key = create_responder(
+                kind, policy.names, cert, signer, now, policy.responder_days
+            )
+            uow.pki.add_responder(
+                kind,
+                r_cert.serial_number,
+                r_cert.public_bytes(serialization.Encoding.DER),
+                keys.seal(r_key),
+                r_cert.not_valid_before_utc,
+                r_cert.not_valid_after_utc,
+            )
+        uow.commit()
+
+
+def load_authorities(
+    uow_factory: UowFactory, keys: KeyStore, policy: CaPolicy, now: datetime
+) -> dict[CertKind, Authority]:
+    """Load both CAs, renewing a responder certificate that is about to expire."""
+    out: dict[CertKind, Authority] = {}
+    with uow_factory() as uow:
+        for kind in KINDS:
+            stored = uow.pki.authority(kind)
+            responder = uow.pki.responder(kind)
+            if stored is None or responder is None:
+                raise PkiError("no_ca", "no CA yet: run `madoguchi ca init` first")
+            cert = x509.load_der_x509_certificate(stored.cert_der)
+            signer = keys.load(stored.key_ref)
+            r_cert = x509.load_der_x509_certificate(responder.cert_der)
+            r_key = keys.unseal(responder.key_pem)
+            if responder.not_after - now <= policy.responder_renew_before:
+                r_cert, r_key = create_responder(
+                    kind, policy.names, cert, signer, now, policy.responder_days
+                )
+                uow.pki.add_responder(
+                    kind,
+                    r_cert.serial_number,
+                    r_cert.public_bytes(serialization.Encoding.DER),
+                    keys.seal(r_key),
+                    r_cert.not_valid_before_utc,
+                    r_cert.not_valid_after_utc,
+                )
+            out[kind] = Authority(kind, cert, signer, policy.names, r_cert, r_key)
+        uow.commit()
+    return out
+
+
+class CaService:
+    def __init__(
+        self,
+        uow_factory: UowFactory,
+        authorities: Mapping[CertKind, Authority],
+        policy: CaPolicy,
+        clock: Clock,
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.authorities = dict(authorities)
+        self.policy = policy
+        self.clock = clock
+        self._crl_cache: dict[tuple[CertKind, int | None], tuple[int, datetime, bytes]] = {}
+
+    # -- issuance ------------------------------------------------------------------------
+    def issue_in(
+        self,
+        uow: UnitOfWorkPort,
+        *,
+        kind: CertKind,
+        spki_der: bytes,
+        challenge: bytes,
+        pop_signature: bytes,
+        expires_on: date,
+        facts: HolderFacts | None,
+        card_id: str | None,
+    ) -> CertRecord:
+        """Verify the card's proof of possession, sign, record, pre-sign OCSP `good`."""
+        public_key = serialization.load_der_public_key(spki_der)
+        if not isinstance(public_key, rsa.RSAPublicKey) or public_key.key_size != 2048:
+            raise PkiError("key_type", "card keys are RSA-2048")
+        verify_pop(public_key, spki_der, challenge, pop_signature)
+        if kind is CertKind.SIGN and facts is None:
+            raise PkiError("facts_missing", "a signing certificate carries the four facts")
+        now = self.clock()
+        seq = uow.pki.next_value(f"issue-seq:{kind.value}")
+        partition = seq // self.policy.partition_size
+        serial = x509.random_serial_number()
+        req = EndEntityRequest(
+            kind=kind,
+            public_key=public_key,
+            serial=serial,
+            subject_id=new_subject_id(),
+            not_before=now,
+            not_after=end_of_day_jst(expires_on),
+            crl_url=self.policy.crl_url(kind, partition),
+            ocsp_url=self.policy.ocsp_url,
+            ca_issuers_url=self.policy.ca_issuers_url(kind),
+            facts=facts if kind is CertKind.SIGN else None,
+        )
+        cert = self.authorities[kind].issue(req)
+        record = CertRecord(
+            kind=kind,
+            serial=serial,
+            seq=seq,
+            partition=partition,
+            subject_id=req.subject_id,
+            card_id=card_id,
+            not_before=cert.not_valid_before_utc,
+            not_after=cert.not_valid_after_utc,
+            der=cert.public_bytes(serialization.Encoding.DER),
+            status=CertStatus.GOOD,
+        )
+        uow.pki.add_certificate(record)
+        self._presign(uow, record, now)
+        return record
+
+    def issue(
+        self,
+        *,
+        kind: CertKind,
+        spki_der: bytes,
+        challenge: bytes,
+        pop_signature: bytes,
+        expires_on: date,
+        facts: HolderFacts | None,
+        card_id: str | None,
+    ) -> CertRecord:
+        with self.uow_factory() as uow:
+            record = self.issue_in(
+                uow,
+                kind=kind,
+                spki_der=spki_der,
+                challenge=challenge,
+                pop_signature=pop_signature,
+                expires_on=expires_on,
+                facts=facts,
+                card_id=card_id,
+            )
+            uow.commit()
+        return record
+
+    # -- status --------------------------------------------------------------------------
+    def change_status_in(
+        self,
+        uow: UnitOfWorkPort,
+        kind: CertKind,
+        serial: int,
+        change: StatusChange,
+        reason: RevocationReason,
+    ) -> CertRecord:
+        """Hold or revoke (R-REV-3, R-REV-4): CRL entry kept, OCSP answer re-signed now."""
+        record = uow.pki.certificate(kind, serial, for_update=True)
+        if record is None:
+            raise PkiError("unknown_certificate", f"no {kind.value} certificate {serial:x}")
+        status = next_status(record.status, change)
+        now = self.clock()
+        if status is CertStatus.HELD:
+            reason = RevocationReason.CERTIFICATE_HOLD
+        entry = crl_writer.encode_entry(
+            crl_writer.RevokedEntry(serial, now, reason, record.not_after)
+        )
+        uow.pki.set_status(kind, serial, status, now, reason, entry)
+        uow.pki.next_value(f"status-gen:{kind.value}")
+        updated = uow.pki.certificate(kind, serial)
+        assert updated is not None
+        self._presign(uow, updated, now)
+        return updated
+
+    def revoke(self, kind: CertKind, serial: int, reason: RevocationReason) -> CertRecord:
+        with self.uow_factory() as uow:
+            record = self.change_status_in(uow, kind, serial, StatusChange.REVOKE, reason)
+            uow.commit()
+        return record
+
+    def hold(self, kind: CertKind, serial: int) -> CertRecord:
+        with self.uow_factory() as uow:
+            record = self.change_status_in(
+                uow, kind, serial, StatusChange.HOLD, RevocationReason.CERTIFICATE_HOLD
+            )
+            uow.commit()
+        return record
+
+    # -- OCSP ----------------------------------------------------------------------------
+    def _sign_answer(
+        self,
+        record: CertRecord | None,
+        kind: CertKind,
+        serial: int,
+        algorithm: ocsp.hashes.HashAlgorithm,
+        now: datetime,
+    ) -> tuple[bytes, datetime]:
+        authority = self.authorities[kind]
+        next_update = min(
+            now + self.policy.ocsp_validity, authority.responder_cert.not_valid_after_utc
+        )
+        der = ocsp.build_response(
+            authority, serial, record, algorithm=algorithm, this_update=now, next_update=next_update
+        )
+        return der, next_update
+
+    def _presign(self, uow: UnitOfWorkPort, record: CertRecord, now: datetime) -> None:
+        der, next_update = self._sign_answer(record, record.kind, record.serial, SHA1, now)
+        uow.pki.put_ocsp(record.kind, record.serial, der, now, next_update)
+
+    def ocsp_answer(self, request_der: bytes) -> bytes:
+        """The DER answer to a DER request: cached when fresh, signed and cached otherwise."""
+        try:
+            query = ocsp.parse_request(request_der)
+        except PkiError:
+            return ocsp.error_response(x509_ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
+        authority = ocsp.find_authority(query, list(self.authorities.values()))
+        if authority is None:
+            return ocsp.error_response(x509_ocsp.OCSPResponseStatus.UNAUTHORIZED)
+        kind, now = authority.kind, self.clock()
+        with self.uow_factory() as uow:
+            cacheable = query.algorithm.name == SHA1.name
+            if cacheable:
+                cached = uow.pki.cached_ocsp(kind, query.serial)
+                if cached is not None and cached.next_update - now > self.policy.ocsp_validity / 4:
+                    return cached.der
+            record = uow.pki.certificate(kind, query.serial)
+            der, next_update = self._sign_answer(record, kind, query.serial, query.algorithm, now)
+            if cacheable and record is not None:
+                uow.pki.put_ocsp(kind, query.serial, der, now, next_update)
+                uow.commit()
+        return der
+
+    # -- CRLs ----------------------------------------------------------------------------
+    def publish_crl(
+        self, kind: CertKind, out: BinaryIO, *, partition: int | None = None
+    ) -> crl_writer.CrlInfo:
+        """Write the full CRL (or one partition's, with issuingDistributionPoint) as DER."""
+        authority = self.authorities[kind]
+        now = self.clock()
+        with self.uow_factory() as uow:
+            number = uow.pki.next_value(f"crl-number:{kind.value}")
+            idp = None
+            if partition is not None:
+                idp = crl_writer.IssuingDistributionPoint(self.policy.crl_url(kind, partition))
+            info = crl_writer.write_crl(
+                out,
+                issuer_name_der=authority.cert.subject.public_bytes(),
+                authority_key_id=authority.key_id,
+                crl_number=number,
+                this_update=now,
+                next_update=now + self.policy.crl_validity,
+                entries=uow.pki.crl_entries(kind, now, partition),
+                signer=authority.signer,
+                idp=idp,
+            )
+            uow.pki.add_crl(
+                kind,
+                -1 if partition is None else partition,
+                number,
+                now,
+                now + self.policy.crl_validity,
+                info.entry_count,
+                info.sha256,
+            )
+            uow.commit()
+        return info
+
+    def current_crl(self, kind: CertKind, partition: int | None = None) -> bytes:
+        """The CRL to serve: re-published as soon as any status changed (R-REV-4), or when
+        half its validity has passed; otherwise the last one, from memory."""
+        now = self.clock()
+        with self.uow_factory() as uow:
+            generation = uow.pki.counter(f"status-gen:{kind.value}")
+        cached = self._crl_cache.get((kind, partition))
+        if cached and cached[0] == generation and now - cached[1] < self.policy.crl_validity / 2:
+            return cached[2]
+        buffer = io.BytesIO()
+        self.publish_crl(kind, buffer, partition=partition)
+        data = buffer.getvalue()
+        self._crl_cache[(kind, partition)] = (generation, now, data)
+        return data
+
+    def certificate(self, kind: CertKind, serial: int) -> CertRecord | None:
+        with self.uow_factory() as uow:
+            return uow.pki.certificate(kind, serial)
+
+
+def fingerprint(der: bytes) -> str:
+    return hashlib.sha256(der).hexdigest()

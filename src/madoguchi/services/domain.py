@@ -1,0 +1,82 @@
+"""The counter's domain objects (what repositories return; never ORM rows)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from madoguchi.rules.cases import CaseKind, CaseState
+from madoguchi.rules.procedures import Applicant
+
+
+class ResidentStatus(StrEnum):
+    RESIDENT = "resident"
+    MOVED_OUT = "moved_out"
+    DECEASED = "deceased"
+
+
+class CardStatus(StrEnum):
+    ACTIVE = "active"
+    LOST = "lost"  # certificates held (一時保留)
+    RETURNED = "returned"
+    REPLACED = "replaced"
+
+
+@dataclass(frozen=True, slots=True)
+class Resident:
+    id: str
+    name: str
+    name_kana: str
+    birth: date
+    gender: str
+    address: str
+    status: ResidentStatus
+    adult_ward: bool
+    planned_move_out: date | None
+    changed_at: datetime
+    version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    id: str
+    resident_id: str
+    created: date
+    expires: date
+    status: CardStatus
+    version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    id: str
+    kind: CaseKind
+    resident_id: str
+    card_id: str | None
+    office: str
+    clerk: str
+    terminal: str
+    state: CaseState
+    applicant: Applicant
+    opened_at: datetime
+    closed_at: datetime | None = None
+    refusal: str | None = None
+    items: dict[str, list[str]] = field(default_factory=dict)  # visit number → item codes
+    documents: dict[str, list[str]] = field(default_factory=dict)  # holder/proxy → kinds
+    issuing: dict[str, Any] | None = None
+    fee_due: int | None = None
+    receipt_no: str | None = None
+    idempotency_key: str | None = None
+    version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class InquiryLetter:
+    number: str
+    case_id: str
+    resident_id: str
+    address: str
+    mailed_at: datetime | None
+    used_at: datetime | None

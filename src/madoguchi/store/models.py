@@ -1,0 +1,116 @@
+"""The tables (SQLAlchemy 2 typed mappings, named constraints; DESIGN.md convention 5)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from madoguchi.store.types import UtcDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class AuthorityRow(Base):
+    """One CA per kind; the key lives in an encrypted file or in the HSM (``key_ref``)."""
+
+    __tablename__ = "authorities"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), unique=True)
+    subject: Mapped[str] = mapped_column(String(400))
+    cert_der: Mapped[bytes] = mapped_column(LargeBinary)
+    key_ref: Mapped[str] = mapped_column(String(400))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ResponderRow(Base):
+    """Delegated OCSP responder certificates; the key is stored encrypted (PKCS#8)."""
+
+    __tablename__ = "ocsp_responders"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), index=True)
+    serial_hex: Mapped[str] = mapped_column(String(40))
+    cert_der: Mapped[bytes] = mapped_column(LargeBinary)
+    key_pem: Mapped[bytes] = mapped_column(LargeBinary)
+    not_before: Mapped[datetime] = mapped_column(UtcDateTime)
+    not_after: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CertificateRow(Base):
+    """Every certificate the CAs issued, with its status (R-REV-4)."""
+
+    __tablename__ = "certificates"
+    __table_args__ = (
+        UniqueConstraint("kind", "serial_hex"),
+        Index("ix_certificates_crl", "kind", "status", "partition", "not_after"),
+        Index("ix_certificates_not_after", "not_after"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    serial_hex: Mapped[str] = mapped_column(String(40))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    partition: Mapped[int] = mapped_column(Integer)
+    subject_id: Mapped[str] = mapped_column(String(64))
+    card_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    not_before: Mapped[datetime] = mapped_column(UtcDateTime)
+    not_after: Mapped[datetime] = mapped_column(UtcDateTime)
+    der: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(8), default="good")
+    status_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reason: Mapped[int | None] = mapped_column(Integer)
+    crl_entry: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class CounterRow(Base):
+    """Monotonic counters (issuance sequence per CA, CRL numbers) updated in-transaction."""
+
+    __tablename__ = "counters"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
+class CrlRow(Base):
+    """Every CRL published: number, times, size and digest (partition -1 is the full CRL)."""
+
+    __tablename__ = "crls"
+    __table_args__ = (UniqueConstraint("kind", "partition", "number"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    partition: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(BigInteger)
+    this_update: Mapped[datetime] = mapped_column(UtcDateTime)
+    next_update: Mapped[datetime] = mapped_column(UtcDateTime)
+    entries: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+
+class OcspResponseRow(Base):
+    """Pre-signed OCSP responses (RFC 5019), replaced whenever the status changes."""
+
+    __tablename__ = "ocsp_responses"
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    serial_hex: Mapped[str] = mapped_column(String(40), primary_key=True)
+    der: Mapped[bytes] = mapped_column(LargeBinary)
+    produced_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    next_update: Mapped[datetime] = mapped_column(UtcDateTime)
+    stale: Mapped[bool] = mapped_column(Boolean, default=False)
