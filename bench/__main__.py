@@ -1,10 +1,20 @@
-"""`make bench`: nothing is measured yet; the benchmark issue fills this in."""
+"""`make bench`: the benchmarks measured so far (see docs/benchmarks.md).
+
+Each prints its figures beside its peer's from the same run.
+"""
 
 from __future__ import annotations
 
+import sys
+
+from bench import crl_bench
+
 
 def main() -> None:
-    print("no benchmarks yet: see docs/benchmarks.md")
+    quick = "--quick" in sys.argv[1:]
+    sys.argv = [sys.argv[0], "100000" if quick else "1000000"]
+    print("== CRL publication: madoguchi's streaming writer vs openssl ca -gencrl ==")
+    crl_bench.main()
 
 
 if __name__ == "__main__":

@@ -211,6 +211,27 @@ def main() -> None:
         parsed = x509.load_der_x509_crl(ours.read_bytes())
         assert len(parsed) == count and parsed.is_signature_valid(signer.public_key)
         print(f"  CRL: {info.size / 2**20:.1f} MiB, parses, {len(parsed):,} entries, signature OK")
+        ca_pem = tmp / "ca.pem"
+        ca_pem.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+        check = subprocess.run(
+            [
+                "openssl",
+                "crl",
+                "-inform",
+                "DER",
+                "-in",
+                str(ours),
+                "-noout",
+                "-CAfile",
+                str(ca_pem),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        verdict = (check.stdout + check.stderr).strip() or f"exit {check.returncode}"
+        assert check.returncode == 0, verdict
+        print(f"  openssl crl -CAfile: {verdict}")
 
         joined = tmp / "joined.crl"
         best, median = best_of(lambda: joined_crl(joined, signer, ca, encoded, ski))

@@ -228,3 +228,27 @@ def test_ocsp_answers_are_presigned_and_replaced_on_change(container: Container)
     with container.uow() as uow:
         replaced = uow.pki.cached_ocsp(CertKind.AUTH, rec.serial)
     assert replaced is not None and replaced.der != cached.der
+
+
+def test_responder_certificates_are_renewed_automatically(
+    tmp_path: Path, clock: FakeClock, db_url: str
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        database_url=db_url,
+        responder_validity_days=30,
+        responder_renew_days_before=7,
+    )
+    first = Container(settings, clock)
+    first.init_ca()
+    old = first.ca.authorities[CertKind.SIGN].responder_cert
+    clock.advance(days=20)  # 10 days left: kept
+    assert Container(settings, clock).ca.authorities[CertKind.SIGN].responder_cert == old
+    clock.advance(days=4)  # 6 days left: renewed on load
+    renewed = Container(settings, clock).ca.authorities[CertKind.SIGN].responder_cert
+    assert renewed.serial_number != old.serial_number
+    assert renewed.not_valid_after_utc > old.not_valid_after_utc
+    renewed.verify_directly_issued_by(first.ca.authorities[CertKind.SIGN].cert)
+    # and the renewal is stored: the next start uses it without renewing again
+    again = Container(settings, clock).ca.authorities[CertKind.SIGN].responder_cert
+    assert again.serial_number == renewed.serial_number
