@@ -15,7 +15,10 @@ from madoguchi.pki.keystore import FileKeyStore, KeyStore, Pkcs11KeyStore
 from madoguchi.pki.profiles import CaNames
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.ca import CaPolicy, CaService, initialise_authorities, load_authorities
+from madoguchi.services.cardside import CardSide
+from madoguchi.services.counter import CounterService
 from madoguchi.services.ports import Clock, UnitOfWorkPort
+from madoguchi.services.registry import RegistryService
 from madoguchi.store.db import make_engine, session_factory, upgrade
 from madoguchi.store.uow import UnitOfWork
 
@@ -99,6 +102,18 @@ class Container:
             self.settings.card_vault_key, self.settings.secrets_dir / "card-vault.key"
         )
         return CardVault(self.settings.data_dir / "cards", key)
+
+    @cached_property
+    def registry(self) -> RegistryService:
+        return RegistryService(self.ca)
+
+    @cached_property
+    def card_side(self) -> CardSide:
+        return CardSide(self.ca, self.vault, self.issuer_key)
+
+    @cached_property
+    def counter(self) -> CounterService:
+        return CounterService(self.registry, self.card_side)
 
     @cached_property
     def issuer_key(self) -> bytes:

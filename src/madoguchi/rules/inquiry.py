@@ -101,6 +101,6 @@ def letter_problem(letter: LetterFacts, *, case_id: str, holder_id: str) -> Lett
         return LetterProblem.NOT_MAILED
     if letter.used_at is not None:
         return LetterProblem.USED
-    if letter.holder_changed_at is not None and letter.holder_changed_at >= letter.mailed_at:
+    if letter.holder_changed_at is not None and letter.holder_changed_at > letter.mailed_at:
         return LetterProblem.VOID
     return None

@@ -1,0 +1,64 @@
+"""`madoguchi demo-data`: fill the store with the demo residents (services/demo.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from madoguchi.bootstrap import Container
+from madoguchi.cli.common import DataDirOpt, JsonOpt, handled
+from madoguchi.cli.output import emit
+from madoguchi.config import Settings
+from madoguchi.pki.errors import PkiError
+from madoguchi.rules.dates import format_japanese, jst_date
+from madoguchi.services.demo import MovableClock, load_demo_data
+
+
+def cmd_demo_data(data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
+    """デモ用の住民・カード・電子証明書を作成します（認証局がなければ作成します）"""
+    with handled(json):
+        settings = Settings() if data_dir is None else Settings(data_dir=data_dir)
+        clock = MovableClock(datetime.now(UTC))
+        c = Container(settings, clock)
+        try:
+            c.init_ca()
+        except PkiError as exc:
+            if exc.code != "ca_exists":
+                raise
+        today = jst_date(clock())
+        residents = load_demo_data(c.registry, c.counter, clock, c.card_side.new_card, today)
+        rows = []
+        summary = []
+        with c.uow() as uow:
+            for r in residents:
+                current = uow.counter.resident(r.id)
+                certs = []
+                for card in uow.counter.cards_of(r.id):
+                    for rec in uow.pki.certificates_of_card(card.id):
+                        until = jst_date(rec.not_after)
+                        state = rec.status.value if until >= today else "expired"
+                        certs.append(
+                            {
+                                "kind": rec.kind.value,
+                                "serial": rec.serial_hex,
+                                "expires_on": until,
+                                "status": state,
+                            }
+                        )
+                summary.append(
+                    {
+                        "id": r.id,
+                        "name": r.name,
+                        "birth": r.birth,
+                        "status": current.status.value,
+                        "certificates": certs,
+                    }
+                )
+                text = (
+                    "、".join(
+                        f"{x['kind']} {format_japanese(x['expires_on'])}まで（{x['status']}）"
+                        for x in certs
+                    )
+                    or "電子証明書なし"
+                )
+                rows.append((f"{r.name}（{current.status.value}）", text))
+    emit({"residents": summary}, json_mode=json, title="デモデータを作成しました", rows=rows)

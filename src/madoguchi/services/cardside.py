@@ -1,0 +1,192 @@
+"""The card at the counter: PIN checks, PIN resets and the issuance onto the card.
+
+An issuance touches two stores: the database and the card. The card's new state is staged
+(encrypted) before the database commits and promoted after; a crash in between leaves a
+staged file that :meth:`CardSide.recover` promotes if the database committed and discards
+if it did not. So no card ever holds a certificate the store does not know, and a
+certificate the store knows is on the card once recovery ran.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from madoguchi.card.jpki import JpkiCard
+from madoguchi.card.virtual import VirtualCard
+from madoguchi.pki.facts import HolderFacts
+from madoguchi.pki.pop import new_challenge, pop_digest_info
+from madoguchi.pki.records import CertRecord
+from madoguchi.rules.counter import pins_set_at_issuance
+from madoguchi.rules.dates import jst_date
+from madoguchi.rules.pins import PinKind
+from madoguchi.rules.revocation import CertStatus, RevocationReason, StatusChange
+from madoguchi.rules.validity import CertKind, card_expiry, certificate_expiry
+from madoguchi.services.ca import CaService
+from madoguchi.services.domain import Card, CardStatus, Resident
+from madoguchi.services.failpoints import failpoint
+from madoguchi.services.ports import UnitOfWorkPort
+
+
+class VaultPort(Protocol):
+    def save(self, card: VirtualCard) -> None: ...
+    def load(self, card_id: str) -> VirtualCard: ...
+    def stage(self, card: VirtualCard) -> None: ...
+    def staged(self, card_id: str) -> VirtualCard | None: ...
+    def promote(self, card_id: str) -> None: ...
+    def discard(self, card_id: str) -> None: ...
+
+
+@dataclass
+class CardIssuance:
+    card: VirtualCard
+    issued: dict[CertKind, CertRecord] = field(default_factory=dict)
+    superseded: tuple[CertRecord, ...] = ()
+
+
+class CardSide:
+    def __init__(self, ca: CaService, vault: VaultPort, issuer_key: bytes) -> None:
+        self.ca, self.vault, self.issuer_key = ca, vault, issuer_key
+
+    def load(self, card_id: str) -> VirtualCard:
+        self.recover(card_id)
+        return self.vault.load(card_id)
+
+    def recover(self, card_id: str) -> str | None:
+        """Finish or undo an issuance a crash interrupted (see the module docstring)."""
+        staged = self.vault.staged(card_id)
+        if staged is None:
+            return None
+        der = JpkiCard(staged).read_certificate(CertKind.AUTH)
+        known = False
+        if der is not None:
+            serial = x509.load_der_x509_certificate(der).serial_number
+            known = self.ca.certificate(CertKind.AUTH, serial) is not None
+        if known:
+            self.vault.promote(card_id)
+            return "promoted"
+        self.vault.discard(card_id)
+        return "discarded"
+
+    def new_card(
+        self,
+        uow: UnitOfWorkPort,
+        resident: Resident,
+        created: date,
+        *,
+        juki_pin: str,
+        kenmen_pin: str,
+    ) -> Card:
+        """A new My Number card for ``resident`` (its expiry per R-CARD-1), with the two PINs
+        set at card delivery; certificates come later, at the counter."""
+        virtual = VirtualCard.new(self.issuer_key)
+        api = JpkiCard(virtual)
+        api.authenticate_issuer(self.issuer_key)
+        api.set_pin(PinKind.JUKI, juki_pin)
+        api.set_pin(PinKind.KENMEN, kenmen_pin)
+        card = Card(
+            virtual.card_id,
+            resident.id,
+            created,
+            card_expiry(resident.birth, created).expires_on,
+            CardStatus.ACTIVE,
+        )
+        uow.counter.add_card(card)
+        self.vault.save(virtual)
+        return card
+
+    def verify_pin(self, card_id: str, pin: PinKind, value: str) -> None:
+        card = self.load(card_id)
+        try:
+            JpkiCard(card).verify(pin, value)
+        finally:
+            self.vault.save(card)  # the retry counter is part of the card
+
+    def reset_pin(self, card_id: str, pin: PinKind, value: str) -> None:
+        card = self.load(card_id)
+        api = JpkiCard(card)
+        api.authenticate_issuer(self.issuer_key)
+        api.set_pin(pin, value)
+        self.vault.save(card)
+
+    def issue_on_card(
+        self,
+        uow: UnitOfWorkPort,
+        *,
+        card: Card,
+        resident: Resident,
+        kinds: list[CertKind],
+        facts: HolderFacts,
+        pins: dict[CertKind, str],
+    ) -> CardIssuance:
+        """PINs, keys, proof of possession, the CA, the card, the old ones superseded."""
+        virtual = self.load(card.id)
+        api = JpkiCard(virtual)
+        api.authenticate_issuer(self.issuer_key)
+        for pin_kind in pins_set_at_issuance(kinds):
+            api.set_pin(pin_kind, pins[CertKind(pin_kind.value)])
+        today = jst_date(self.ca.clock())
+        old = {
+            rec.kind: rec
+            for rec in uow.pki.certificates_of_card(card.id)
+            if rec.status is CertStatus.GOOD and jst_date(rec.not_after) >= today
+        }
+        out = CardIssuance(virtual)
+        for kind in sorted(kinds, key=lambda k: k is CertKind.SIGN):  # auth first: it caps sign
+            auth = out.issued.get(CertKind.AUTH) if kind is CertKind.SIGN else None
+            validity = certificate_expiry(
+                kind,
+                birth=resident.birth,
+                issued=today,
+                card_expiry=card.expires,
+                auth_expiry=jst_date(auth.not_after) if auth else None,
+                replacing=jst_date(old[kind].not_after) if kind in old else None,
+            )
+            spki = api.generate_key(kind)
+            challenge = new_challenge()
+            signature = api.sign(kind, pins[kind], pop_digest_info(challenge, spki))
+            record = self.ca.issue_in(
+                uow,
+                kind=kind,
+                spki_der=spki,
+                challenge=challenge,
+                pop_signature=signature,
+                expires_on=validity.expires_on,
+                facts=facts,
+                card_id=card.id,
+            )
+            api.write_certificate(kind, record.der)
+            api.write_ca_certificate(
+                kind, self.ca.authorities[kind].cert.public_bytes(Encoding.DER)
+            )
+            out.issued[kind] = record
+        superseded = [
+            self.ca.change_status_in(
+                uow, rec.kind, rec.serial, StatusChange.REVOKE, RevocationReason.SUPERSEDED
+            )
+            for rec in old.values()
+            if rec.kind in out.issued
+        ]
+        out.superseded = tuple(superseded)
+        failpoint("issue.before_stage")
+        self.vault.stage(virtual)
+        failpoint("issue.after_stage")
+        return out
+
+    def commit_with(self, uow: UnitOfWorkPort, issuance: CardIssuance) -> None:
+        """Commit the database, then promote the staged card (undone if the commit fails)."""
+        try:
+            uow.commit()
+        except BaseException:
+            self.vault.discard(issuance.card.card_id)
+            raise
+        failpoint("issue.after_commit")
+        self.vault.promote(issuance.card.card_id)
+
+
+def expiry_of(record: CertRecord) -> date:
+    return jst_date(record.not_after)

@@ -1,0 +1,227 @@
+"""`madoguchi demo-data`: residents of Obihiro with cards and certificates in every state
+worth showing (valid, expiring soon, expired, revoked after a move, held after a loss, a
+minor, a 29 February birthday, moved out, deceased, no certificate yet).
+
+Every certificate goes through the real counter procedure, at the time it would have been
+issued: the clock is moved back and forth, nothing is written around the services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from madoguchi.rules.cases import CaseKind
+from madoguchi.rules.dates import JST
+from madoguchi.rules.items import Item
+from madoguchi.rules.revocation import RegistryEvent
+from madoguchi.services.audit import Actor
+from madoguchi.services.counter import CounterService
+from madoguchi.services.domain import Resident, ResidentStatus
+from madoguchi.services.registry import Change, RegistryService, new_resident_id
+
+DEMO_CLERK = Actor("demo", "main", "DEMO")
+DEMO_JUKI_PIN, DEMO_KENMEN_PIN = "1234", "5678"
+DEMO_SIGN_PASSWORD, DEMO_AUTH_PIN = "DEMO1234", "1234"
+
+
+class MovableClock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set_day(self, day: date) -> None:
+        self.now = datetime.combine(day, time(10, 0), tzinfo=JST).astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoPerson:
+    name: str
+    kana: str
+    birth: date
+    gender: str
+    address: str
+    card_created_years_ago: float
+    issued_years_ago: float | None  # None: no certificate yet
+    then: str | None = None  # what happens afterwards
+    adult_ward: bool = False
+
+
+PEOPLE: tuple[DemoPerson, ...] = (
+    DemoPerson(
+        "帯広 太郎",
+        "オビヒロ タロウ",
+        date(1980, 7, 1),
+        "1",
+        "北海道帯広市西5条南7丁目1番地",
+        0.5,
+        0.5,
+    ),
+    DemoPerson(
+        "十勝 花子",
+        "トカチ ハナコ",
+        date(1975, 2, 10),
+        "2",
+        "北海道帯広市東3条南10丁目4番地",
+        4.7,
+        4.7,
+    ),
+    DemoPerson(
+        "西 一郎",
+        "ニシ イチロウ",
+        date(1960, 12, 5),
+        "1",
+        "北海道帯広市西16条南5丁目20番地",
+        6.5,
+        6.5,
+    ),
+    DemoPerson(
+        "東 美咲",
+        "ヒガシ ミサキ",
+        date(1990, 5, 20),
+        "2",
+        "北海道帯広市大通南12丁目2番地",
+        2.0,
+        2.0,
+        "address",
+    ),
+    DemoPerson(
+        "南 健太",
+        "ミナミ ケンタ",
+        date(1985, 9, 9),
+        "1",
+        "北海道帯広市白樺16条西3丁目1番地",
+        3.0,
+        3.0,
+        "lost",
+    ),
+    DemoPerson(
+        "北 さくら",
+        "キタ サクラ",
+        date(2014, 3, 3),
+        "2",
+        "北海道帯広市緑ヶ丘2条通1丁目5番地",
+        1.0,
+        1.0,
+    ),
+    DemoPerson(
+        "川西 翔",
+        "カワニシ ショウ",
+        date(2000, 2, 29),
+        "1",
+        "北海道帯広市川西町西2線61番地",
+        1.5,
+        1.5,
+    ),
+    DemoPerson(
+        "大正 ゆい",
+        "タイショウ ユイ",
+        date(1995, 8, 15),
+        "2",
+        "北海道帯広市大正本町本通1丁目1番地",
+        2.5,
+        2.5,
+        "move_out",
+    ),
+    DemoPerson(
+        "緑ヶ丘 勝",
+        "ミドリガオカ マサル",
+        date(1950, 1, 15),
+        "1",
+        "北海道帯広市緑ヶ丘3条通2丁目8番地",
+        4.0,
+        4.0,
+        "death",
+    ),
+    DemoPerson(
+        "柏林台 はるか",
+        "ハクリンダイ ハルカ",
+        date(1988, 11, 30),
+        "2",
+        "北海道帯広市柏林台北町3丁目2番地",
+        0.2,
+        None,
+    ),
+    DemoPerson(
+        "自由が丘 大輔",
+        "ジユウガオカ ダイスケ",
+        date(1970, 4, 1),
+        "1",
+        "北海道帯広市自由が丘4丁目3番地",
+        1.0,
+        1.0,
+        adult_ward=True,
+    ),
+)
+
+
+def _years_ago(today: date, years: float) -> date:
+    return today - timedelta(days=round(years * 365.25))
+
+
+def load_demo_data(
+    registry: RegistryService,
+    counter: CounterService,
+    clock: MovableClock,
+    new_card: Callable[..., object],
+    today: date,
+) -> list[Resident]:
+    """Create the demo residents; returns them as registered."""
+    out = []
+    for person in PEOPLE:
+        created = _years_ago(today, person.card_created_years_ago)
+        clock.set_day(created)
+        resident = Resident(
+            new_resident_id(),
+            person.name,
+            person.kana,
+            person.birth,
+            person.gender,
+            person.address,
+            ResidentStatus.RESIDENT,
+            person.adult_ward,
+            None,
+            clock(),
+        )
+        with registry.ca.uow_factory() as uow:
+            resident = registry.register(uow, resident, DEMO_CLERK)
+            new_card(uow, resident, created, juki_pin=DEMO_JUKI_PIN, kenmen_pin=DEMO_KENMEN_PIN)
+            uow.commit()
+        if person.issued_years_ago is not None:
+            clock.set_day(_years_ago(today, person.issued_years_ago))
+            case = counter.open_case(kind=CaseKind.P1, resident_id=resident.id, actor=DEMO_CLERK)
+            counter.record_visit(
+                case.id,
+                visit=1,
+                items=[Item.CARD, Item.HOLDER_PIN],
+                actor=DEMO_CLERK,
+                juki_pin=DEMO_JUKI_PIN,
+            )
+            counter.issue(
+                case.id, sign_password=DEMO_SIGN_PASSWORD, auth_pin=DEMO_AUTH_PIN, actor=DEMO_CLERK
+            )
+        clock.set_day(today - timedelta(days=20))
+        if person.then == "address":
+            registry.apply(
+                resident.id,
+                RegistryEvent.ADDRESS,
+                DEMO_CLERK,
+                Change(address="北海道帯広市西21条南3丁目9番地"),
+            )
+        elif person.then == "lost":
+            registry.apply(resident.id, RegistryEvent.LOST, DEMO_CLERK)
+        elif person.then == "move_out":
+            registry.apply(
+                resident.id,
+                RegistryEvent.MOVE_OUT,
+                DEMO_CLERK,
+                Change(planned_move_out=today - timedelta(days=15)),
+            )
+        elif person.then == "death":
+            registry.apply(resident.id, RegistryEvent.DEATH, DEMO_CLERK)
+        out.append(resident)
+    clock.set_day(today)
+    return out

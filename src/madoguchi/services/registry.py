@@ -1,0 +1,214 @@
+"""Registry changes (住民基本台帳の異動) and card events, with their revocations (R-REV).
+
+Each change is one transaction: the registry row, the revocations or holds that
+:func:`madoguchi.rules.revocation.revocation_for` decides, the re-signed OCSP answers, and
+the audit entry. Nothing else needs to happen for OCSP to answer `revoked` at once.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from madoguchi.pki.facts import HolderFacts, normalize_text
+from madoguchi.pki.records import CertRecord
+from madoguchi.rules.dates import jst_date
+from madoguchi.rules.revocation import (
+    CertStatus,
+    RegistryEvent,
+    RevocationReason,
+    StatusChange,
+    move_in_overdue,
+    revocation_for,
+)
+from madoguchi.rules.validity import CertKind
+from madoguchi.services.audit import Actor
+from madoguchi.services.ca import CaService
+from madoguchi.services.domain import Card, CardStatus, Resident, ResidentStatus
+from madoguchi.services.errors import NotFound, Refused
+from madoguchi.services.ports import UnitOfWorkPort
+
+_FACT_EVENTS = {
+    RegistryEvent.NAME,
+    RegistryEvent.ADDRESS,
+    RegistryEvent.BIRTH,
+    RegistryEvent.GENDER,
+    RegistryEvent.MINOR_ADDRESS,
+    RegistryEvent.MINOR_NAME,
+}
+_CARD_STATUS = {
+    RegistryEvent.LOST: CardStatus.LOST,
+    RegistryEvent.RETURNED: CardStatus.RETURNED,
+    RegistryEvent.REPLACED: CardStatus.REPLACED,
+}
+
+
+def new_resident_id() -> str:
+    return "R" + secrets.token_hex(8).upper()
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """New values for the facts an event changes (None: unchanged)."""
+
+    name: str | None = None
+    name_kana: str | None = None
+    address: str | None = None
+    birth: date | None = None
+    gender: str | None = None
+    planned_move_out: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventOutcome:
+    resident: Resident
+    revoked: tuple[CertRecord, ...]
+    held: tuple[CertRecord, ...]
+
+
+class RegistryService:
+    def __init__(self, ca: CaService) -> None:
+        self.ca = ca
+
+    def facts(self, resident: Resident) -> HolderFacts:
+        return HolderFacts.create(resident.name, resident.gender, resident.birth, resident.address)
+
+    def register(self, uow: UnitOfWorkPort, resident: Resident, actor: Actor) -> Resident:
+        r = replace(
+            resident,
+            name=normalize_text(resident.name),
+            name_kana=normalize_text(resident.name_kana),
+            address=normalize_text(resident.address),
+        )
+        uow.counter.add_resident(r)
+        uow.counter.append_audit(
+            at=self.ca.clock(),
+            clerk=actor.clerk,
+            office=actor.office,
+            terminal=actor.terminal,
+            action="resident.register",
+            resident_id=r.id,
+        )
+        return r
+
+    def apply(
+        self, resident_id: str, event: RegistryEvent, actor: Actor, change: Change = Change()
+    ) -> EventOutcome:
+        """Record ``event`` and revoke or hold per R-REV in the same transaction."""
+        with self.ca.uow_factory() as uow:
+            outcome = self.apply_in(uow, resident_id, event, actor, change)
+            uow.commit()
+        return outcome
+
+    def apply_in(
+        self,
+        uow: UnitOfWorkPort,
+        resident_id: str,
+        event: RegistryEvent,
+        actor: Actor,
+        change: Change = Change(),
+    ) -> EventOutcome:
+        event = RegistryEvent(event)
+        resident = uow.counter.resident(resident_id, for_update=True)
+        if resident is None:
+            raise NotFound("unknown_resident", f"no resident {resident_id}")
+        now = self.ca.clock()
+        resident = self._changed(resident, event, change, now)
+        resident = uow.counter.update_resident(resident)
+        decision = revocation_for(event)
+        reason = decision.reason or RevocationReason.UNSPECIFIED
+        revoked: list[CertRecord] = []
+        held: list[CertRecord] = []
+        for card in uow.counter.cards_of(resident.id):
+            if event in _CARD_STATUS and card.status is CardStatus.ACTIVE:
+                uow.counter.update_card(replace(card, status=_CARD_STATUS[event]))
+            for record in uow.pki.certificates_of_card(card.id):
+                if record.not_after < now:
+                    continue
+                if record.kind in decision.hold and record.status is CertStatus.GOOD:
+                    held.append(
+                        self.ca.change_status_in(
+                            uow, record.kind, record.serial, StatusChange.HOLD, reason
+                        )
+                    )
+                elif record.kind in decision.revoke and record.status is not CertStatus.REVOKED:
+                    revoked.append(
+                        self.ca.change_status_in(
+                            uow, record.kind, record.serial, StatusChange.REVOKE, reason
+                        )
+                    )
+        uow.counter.append_audit(
+            at=now,
+            clerk=actor.clerk,
+            office=actor.office,
+            terminal=actor.terminal,
+            action=f"registry.{event.value}",
+            resident_id=resident.id,
+            detail={
+                "revoked": [f"{r.kind.value}:{r.serial_hex}" for r in revoked],
+                "held": [f"{r.kind.value}:{r.serial_hex}" for r in held],
+            },
+        )
+        return EventOutcome(resident, tuple(revoked), tuple(held))
+
+    def _changed(
+        self, r: Resident, event: RegistryEvent, change: Change, now: datetime
+    ) -> Resident:
+        if event in _FACT_EVENTS:
+            r = replace(
+                r,
+                name=normalize_text(change.name) if change.name else r.name,
+                name_kana=normalize_text(change.name_kana) if change.name_kana else r.name_kana,
+                address=normalize_text(change.address) if change.address else r.address,
+                birth=change.birth or r.birth,
+                gender=change.gender or r.gender,
+                changed_at=now,
+            )
+        elif event is RegistryEvent.DEATH:
+            r = replace(r, status=ResidentStatus.DECEASED, changed_at=now)
+        elif event is RegistryEvent.MOVE_OUT:
+            planned = change.planned_move_out or jst_date(now)
+            r = replace(
+                r, status=ResidentStatus.MOVED_OUT, planned_move_out=planned, changed_at=now
+            )
+        elif event is RegistryEvent.MOVE_OUT_NO_MOVE_IN:
+            if r.status is not ResidentStatus.MOVED_OUT or r.planned_move_out is None:
+                raise Refused("not_moved_out", "the resident has not moved out")
+            if not move_in_overdue(r.planned_move_out, jst_date(now), moved_in=False):
+                raise Refused(
+                    "move_in_not_overdue", "the 30 days after the planned move-out have not passed"
+                )
+        return r
+
+    def overdue_move_ins(self, actor: Actor) -> list[EventOutcome]:
+        """R-REV-2 daily job: revoke `auth` where no move-in followed within 30 days."""
+        today = jst_date(self.ca.clock())
+        with self.ca.uow_factory() as uow:
+            ids = [
+                r.id
+                for r in uow.counter.find_residents(limit=1_000_000)
+                if r.status is ResidentStatus.MOVED_OUT
+                and r.planned_move_out
+                and move_in_overdue(r.planned_move_out, today, moved_in=False)
+            ]
+        outcomes = []
+        for resident_id in ids:
+            with self.ca.uow_factory() as uow:
+                outcome = self.apply_in(uow, resident_id, RegistryEvent.MOVE_OUT_NO_MOVE_IN, actor)
+                if outcome.revoked:
+                    uow.commit()
+                    outcomes.append(outcome)
+        return outcomes
+
+    def active_card(self, uow: UnitOfWorkPort, resident_id: str) -> Card | None:
+        cards = [c for c in uow.counter.cards_of(resident_id) if c.status is CardStatus.ACTIVE]
+        return cards[-1] if cards else None
+
+    def current_certificates(self, uow: UnitOfWorkPort, card_id: str) -> dict[CertKind, CertRecord]:
+        """The newest non-revoked certificate of each kind on a card."""
+        out: dict[CertKind, CertRecord] = {}
+        for rec in uow.pki.certificates_of_card(card_id):
+            if rec.status is not CertStatus.REVOKED:
+                out[rec.kind] = rec
+        return out
