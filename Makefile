@@ -26,7 +26,7 @@ test: $(STAMP) sysdeps
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
-	$(BIN)/mypy src/madoguchi/rules
+	$(BIN)/mypy src/madoguchi/rules src/madoguchi/pki
 	$(BIN)/lint-imports
 
 bench: $(STAMP) sysdeps

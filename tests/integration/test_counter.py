@@ -433,3 +433,40 @@ def test_audit_chain_detects_tampering(c: Container) -> None:
     with c.uow() as uow:
         report = verify_chain(uow.counter.audit_entries())
     assert (report.ok, report.broken_at, report.problem) == (False, 2, "missing")
+
+
+def test_r_rev_3_revocation_request_at_the_counter(c: Container) -> None:
+    r = resident(c)
+    issued = p1(c, r)
+    case = c.counter.open_case(kind=CaseKind.REVOCATION, resident_id=r.id, actor=MAIN)
+    done = c.counter.revoke_on_request(case.id, [CertKind.SIGN], MAIN)
+    assert done.state is CaseState.COMPLETED
+    assert ocsp(c, issued[CertKind.SIGN]).revocation_reason is x509.ReasonFlags.unspecified
+    assert ocsp(c, issued[CertKind.AUTH]).certificate_status is x_ocsp.OCSPCertStatus.GOOD
+
+
+def test_r_rev_3_lost_and_found_cases(c: Container) -> None:
+    r = resident(c)
+    issued = p1(c, r)
+    lost = c.counter.open_case(kind=CaseKind.CARD_LOST, resident_id=r.id, actor=MAIN)
+    c.counter.card_event(lost.id, MAIN)
+    assert ocsp(c, issued[CertKind.AUTH]).revocation_reason is x509.ReasonFlags.certificate_hold
+    with pytest.raises(Refused):  # the card is lost: no issuance on it
+        c.counter.open_case(kind=CaseKind.P1, resident_id=r.id, actor=MAIN)
+    found = c.counter.open_case(kind=CaseKind.CARD_FOUND, resident_id=r.id, actor=MAIN)
+    assert c.counter.card_event(found.id, MAIN).state is CaseState.COMPLETED
+    for rec in issued.values():  # never simply released: revoked
+        assert ocsp(c, rec).revocation_reason is x509.ReasonFlags.key_compromise
+    audit_ok(c)
+
+
+def test_refusal_is_recorded_with_its_reason(c: Container) -> None:
+    r = resident(c)
+    case = c.counter.open_case(kind=CaseKind.P2, resident_id=r.id, actor=MAIN)
+    refused = c.counter.refuse(case.id, "proxy_id_insufficient", MAIN)
+    assert (refused.state, refused.refusal) == (CaseState.REFUSED, "proxy_id_insufficient")
+    assert refused.closed_at is not None
+    with pytest.raises(InvalidTransition):
+        c.counter.mail_inquiry_letter(case.id, MAIN)
+    with c.uow() as uow:
+        assert uow.counter.history(case.id) == [("refuse", "open", "refused")]

@@ -17,6 +17,7 @@ from madoguchi.config import Settings
 from madoguchi.pki.errors import PkiError
 from madoguchi.rules.dates import JST
 from madoguchi.rules.errors import RuleError
+from madoguchi.services.errors import ServiceError
 
 EXIT_REFUSED = 1
 
@@ -65,7 +66,7 @@ def handled(json_mode: bool) -> Iterator[None]:
         fail(exc.code, exc.message, json_mode=json_mode)
     except RuleError as exc:
         fail_error(exc, json_mode=json_mode)
-    except (PkiError, CardError) as exc:
+    except (PkiError, CardError, ServiceError) as exc:
         fail_error(exc, json_mode=json_mode, exit_code=EXIT_REFUSED)
 
 

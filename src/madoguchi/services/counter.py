@@ -28,7 +28,7 @@ from madoguchi.rules.items import IdDocumentKind, IdRole, Item, id_documents_acc
 from madoguchi.rules.offices import DEFAULT_OFFICES, Office, office_by_code
 from madoguchi.rules.pins import PinKind
 from madoguchi.rules.procedures import PROCEDURES, Applicant, Step, evaluate_visit
-from madoguchi.rules.revocation import RevocationReason, StatusChange
+from madoguchi.rules.revocation import RegistryEvent, RevocationReason, StatusChange
 from madoguchi.rules.validity import CertKind, renewal_offered
 from madoguchi.services.audit import Actor
 from madoguchi.services.cardside import CardSide
@@ -253,6 +253,7 @@ class CounterService:
             procedure = PROCEDURES.get(case.kind.procedure) if case.kind.procedure else None  # type: ignore[arg-type]
             if procedure is None or procedure.visits[0].step is not Step.REQUEST:
                 raise Refused("no_inquiry_letter", f"{case.kind.value} has no inquiry letter")
+            next_case_state(case.kind, case.state, CaseEvent.LETTER_MAILED)  # state first
             self._visit_complete(case, 1)
             resident = self._resident(uow, case.resident_id)
             now = self.ca.clock()
@@ -402,6 +403,20 @@ class CounterService:
                         case=case,
                         certificate=f"{rec.kind.value}:{rec.serial_hex}",
                     )
+            case = self._move(uow, case, CaseEvent.COMPLETE, actor)
+            uow.commit()
+        return case
+
+    def card_event(self, case_id: str, actor: Actor) -> Case:
+        """A lost card reported (its certificates held) or a held card found again (its
+        certificates revoked: new ones are issued in a new case), R-REV-3."""
+        self._check_office(actor)
+        events = {CaseKind.CARD_LOST: RegistryEvent.LOST, CaseKind.CARD_FOUND: RegistryEvent.FOUND}
+        with self.ca.uow_factory() as uow:
+            case = self._case(uow, case_id)
+            if case.kind not in events:
+                raise Refused("not_a_card_event", f"{case.kind.value} is not a lost or found card")
+            self.registry.apply_in(uow, case.resident_id, events[case.kind], actor)
             case = self._move(uow, case, CaseEvent.COMPLETE, actor)
             uow.commit()
         return case
