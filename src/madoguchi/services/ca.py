@@ -27,6 +27,7 @@ from madoguchi.pki.keystore import KeyStore
 from madoguchi.pki.pop import verify_pop
 from madoguchi.pki.profiles import CaNames, EndEntityRequest, new_subject_id
 from madoguchi.pki.records import CertRecord
+from madoguchi.pki.signer import KeySigner, Signer
 from madoguchi.rules.dates import end_of_day_jst
 from madoguchi.rules.revocation import (
     CertStatus,
@@ -66,6 +67,28 @@ class CaPolicy:
         return f"{self.base_url.rstrip('/')}/ca/{kind.value}-ca.der"
 
 
+def _new_responder(
+    uow: UnitOfWorkPort,
+    keys: KeyStore,
+    policy: CaPolicy,
+    kind: CertKind,
+    cert: x509.Certificate,
+    signer: Signer,
+    now: datetime,
+) -> tuple[x509.Certificate, KeySigner]:
+    """A fresh delegated OCSP responder for the CA, stored with its key sealed."""
+    r_cert, r_key = create_responder(kind, policy.names, cert, signer, now, policy.responder_days)
+    uow.pki.add_responder(
+        kind,
+        r_cert.serial_number,
+        r_cert.public_bytes(serialization.Encoding.DER),
+        keys.seal(r_key),
+        r_cert.not_valid_before_utc,
+        r_cert.not_valid_after_utc,
+    )
+    return r_cert, r_key
+
+
 def initialise_authorities(
     uow_factory: UowFactory, keys: KeyStore, policy: CaPolicy, now: datetime
 ) -> None:
@@ -84,17 +107,7 @@ def initialise_authorities(
                 key_ref,
                 now,
             )
-            r_cert, r_key = create_responder(
-                kind, policy.names, cert, signer, now, policy.responder_days
-            )
-            uow.pki.add_responder(
-                kind,
-                r_cert.serial_number,
-                r_cert.public_bytes(serialization.Encoding.DER),
-                keys.seal(r_key),
-                r_cert.not_valid_before_utc,
-                r_cert.not_valid_after_utc,
-            )
+            _new_responder(uow, keys, policy, kind, cert, signer, now)
         uow.commit()
 
 
@@ -114,17 +127,7 @@ def load_authorities(
             r_cert = x509.load_der_x509_certificate(responder.cert_der)
             r_key = keys.unseal(responder.key_pem)
             if responder.not_after - now <= policy.responder_renew_before:
-                r_cert, r_key = create_responder(
-                    kind, policy.names, cert, signer, now, policy.responder_days
-                )
-                uow.pki.add_responder(
-                    kind,
-                    r_cert.serial_number,
-                    r_cert.public_bytes(serialization.Encoding.DER),
-                    keys.seal(r_key),
-                    r_cert.not_valid_before_utc,
-                    r_cert.not_valid_after_utc,
-                )
+                r_cert, r_key = _new_responder(uow, keys, policy, kind, cert, signer, now)
             out[kind] = Authority(kind, cert, signer, policy.names, r_cert, r_key)
         uow.commit()
     return out

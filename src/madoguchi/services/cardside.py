@@ -125,10 +125,6 @@ class CardSide:
     ) -> CardIssuance:
         """PINs, keys, proof of possession, the CA, the card, the old ones superseded."""
         virtual = self.load(card.id)
-        api = JpkiCard(virtual)
-        api.authenticate_issuer(self.issuer_key)
-        for pin_kind in pins_set_at_issuance(kinds):
-            api.set_pin(pin_kind, pins[CertKind(pin_kind.value)])
         today = jst_date(self.ca.clock())
         old = {
             rec.kind: rec
@@ -136,34 +132,19 @@ class CardSide:
             if rec.status is CertStatus.GOOD and jst_date(rec.not_after) >= today
         }
         out = CardIssuance(virtual)
-        for kind in sorted(kinds, key=lambda k: k is CertKind.SIGN):  # auth first: it caps sign
-            auth = out.issued.get(CertKind.AUTH) if kind is CertKind.SIGN else None
-            validity = certificate_expiry(
-                kind,
-                birth=resident.birth,
-                issued=today,
-                card_expiry=card.expires,
-                auth_expiry=jst_date(auth.not_after) if auth else None,
-                replacing=jst_date(old[kind].not_after) if kind in old else None,
-            )
-            spki = api.generate_key(kind)
-            challenge = new_challenge()
-            signature = api.sign(kind, pins[kind], pop_digest_info(challenge, spki))
-            record = self.ca.issue_in(
-                uow,
-                kind=kind,
-                spki_der=spki,
-                challenge=challenge,
-                pop_signature=signature,
-                expires_on=validity.expires_on,
-                facts=facts,
-                card_id=card.id,
-            )
-            api.write_certificate(kind, record.der)
-            api.write_ca_certificate(
-                kind, self.ca.authorities[kind].cert.public_bytes(Encoding.DER)
-            )
-            out.issued[kind] = record
+        out.issued = personalise(
+            self.ca,
+            uow,
+            JpkiCard(virtual),
+            self.issuer_key,
+            card_id=card.id,
+            birth=resident.birth,
+            card_expires=card.expires,
+            kinds=kinds,
+            facts=facts,
+            pins=pins,
+            replacing={k: jst_date(r.not_after) for k, r in old.items()},
+        )
         superseded = [
             self.ca.change_status_in(
                 uow, rec.kind, rec.serial, StatusChange.REVOKE, RevocationReason.SUPERSEDED
@@ -188,5 +169,52 @@ class CardSide:
         self.vault.promote(issuance.card.card_id)
 
 
-def expiry_of(record: CertRecord) -> date:
-    return jst_date(record.not_after)
+def personalise(
+    ca: CaService,
+    uow: UnitOfWorkPort,
+    api: JpkiCard,
+    issuer_key: bytes,
+    *,
+    card_id: str,
+    birth: date,
+    card_expires: date,
+    kinds: list[CertKind],
+    facts: HolderFacts,
+    pins: dict[CertKind, str],
+    replacing: dict[CertKind, date],
+) -> dict[CertKind, CertRecord]:
+    """Put certificates of ``kinds`` on the card (R-PROC-5, R-PROC-6): set their PINs,
+    generate each key on the card, prove possession, have the CA sign with the expiry of
+    R-VAL-1…3 (``replacing``: the expiry of the certificate each replaces), write them."""
+    api.authenticate_issuer(issuer_key)
+    for pin_kind in pins_set_at_issuance(kinds):
+        api.set_pin(pin_kind, pins[CertKind(pin_kind.value)])
+    today = jst_date(ca.clock())
+    issued: dict[CertKind, CertRecord] = {}
+    for kind in sorted(kinds, key=lambda k: k is CertKind.SIGN):  # auth first: it caps sign
+        auth = issued.get(CertKind.AUTH) if kind is CertKind.SIGN else None
+        validity = certificate_expiry(
+            kind,
+            birth=birth,
+            issued=today,
+            card_expiry=card_expires,
+            auth_expiry=jst_date(auth.not_after) if auth else None,
+            replacing=replacing.get(kind),
+        )
+        spki = api.generate_key(kind)
+        challenge = new_challenge()
+        signature = api.sign(kind, pins[kind], pop_digest_info(challenge, spki))
+        record = ca.issue_in(
+            uow,
+            kind=kind,
+            spki_der=spki,
+            challenge=challenge,
+            pop_signature=signature,
+            expires_on=validity.expires_on,
+            facts=facts,
+            card_id=card_id,
+        )
+        api.write_certificate(kind, record.der)
+        api.write_ca_certificate(kind, ca.authorities[kind].cert.public_bytes(Encoding.DER))
+        issued[kind] = record
+    return issued
