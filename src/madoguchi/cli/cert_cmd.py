@@ -130,7 +130,7 @@ def cmd_testcard_issue(
                 (out / f"{kind}.pem").write_bytes(pem)
                 files[kind] = str(out / f"{kind}.pem")
         card_file = out / f"{card.card_id}.card"
-        card_file.write_bytes((c.settings.data_dir / "cards" / f"{card.card_id}.card").read_bytes())
+        card_file.write_bytes(c.vault.path_of(card.card_id).read_bytes())
         files["card"] = str(card_file)
     data = {
         "card_id": card.card_id,

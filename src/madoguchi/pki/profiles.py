@@ -77,6 +77,23 @@ def new_subject_id() -> str:
     return "".join(secrets.choice(_ID_ALPHABET) for _ in range(24))
 
 
+def _key_usage(
+    *, digital_signature: bool, content_commitment: bool, cert_and_crl_sign: bool
+) -> x509.KeyUsage:
+    """The keyUsage bits R-X509 uses; everything else is off."""
+    return x509.KeyUsage(
+        digital_signature=digital_signature,
+        content_commitment=content_commitment,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=cert_and_crl_sign,
+        crl_sign=cert_and_crl_sign,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
 def _ski(public_key: rsa.RSAPublicKey) -> x509.SubjectKeyIdentifier:
     return x509.SubjectKeyIdentifier.from_public_key(public_key)
 
@@ -100,17 +117,7 @@ def ca_builder(
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
-            x509.KeyUsage(
-                digital_signature=False,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
+            _key_usage(digital_signature=False, content_commitment=False, cert_and_crl_sign=True),
             critical=True,
         )
         .add_extension(_ski(public_key), critical=False)
@@ -137,17 +144,7 @@ def responder_builder(
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
+            _key_usage(digital_signature=True, content_commitment=False, cert_and_crl_sign=False),
             critical=True,
         )
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=False)
@@ -196,17 +193,7 @@ def end_entity_builder(
         .not_valid_before(req.not_before)
         .not_valid_after(req.not_after)
         .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=sign,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
+            _key_usage(digital_signature=True, content_commitment=sign, cert_and_crl_sign=False),
             critical=True,
         )
         .add_extension(

@@ -27,7 +27,14 @@ from madoguchi.rules.inquiry import (
 from madoguchi.rules.items import IdDocumentKind, IdRole, Item, id_documents_accepted
 from madoguchi.rules.offices import DEFAULT_OFFICES, Office, office_by_code
 from madoguchi.rules.pins import PinKind
-from madoguchi.rules.procedures import PROCEDURES, Applicant, Step, evaluate_visit
+from madoguchi.rules.procedures import (
+    PROCEDURES,
+    Applicant,
+    Procedure,
+    Purpose,
+    Step,
+    evaluate_visit,
+)
 from madoguchi.rules.revocation import RegistryEvent, RevocationReason, StatusChange
 from madoguchi.rules.validity import CertKind, renewal_offered
 from madoguchi.services.audit import Actor
@@ -37,8 +44,15 @@ from madoguchi.services.errors import ConcurrentUpdate, NotFound, Refused
 from madoguchi.services.ports import UnitOfWorkPort
 from madoguchi.services.registry import RegistryService
 
-_RENEWALS = {CaseKind.P3, CaseKind.P4, CaseKind.P5}
-_PROXY_KINDS = {CaseKind.P2, CaseKind.P4, CaseKind.P5}
+
+def _procedure(kind: CaseKind) -> Procedure | None:
+    """The SPEC §4 procedure of a case kind (None for revocation, PIN reset, lost, found)."""
+    return PROCEDURES[kind.procedure] if kind.procedure else None
+
+
+def _is_renewal(kind: CaseKind) -> bool:
+    procedure = _procedure(kind)
+    return procedure is not None and procedure.purpose is Purpose.RENEWAL
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +160,7 @@ class CounterService:
                 card = lost[-1] if lost else None
             if card is None:
                 raise Refused("no_card", "the resident has no usable card")
-            if kind in _RENEWALS:
+            if _is_renewal(kind):
                 self._check_renewal_window(uow, card.id)
             case = Case(
                 id=new_case_id(),
@@ -157,7 +171,9 @@ class CounterService:
                 clerk=actor.clerk,
                 terminal=actor.terminal,
                 state=CaseState.OPEN,
-                applicant=Applicant.PROXY if kind in _PROXY_KINDS else Applicant.SELF,
+                applicant=procedure.applicant
+                if (procedure := _procedure(kind))
+                else Applicant.SELF,
                 opened_at=self.ca.clock(),
                 idempotency_key=idempotency_key,
             )
@@ -325,7 +341,7 @@ class CounterService:
             issue_visit = procedure.visits[-1].number
             self._visit_complete(case, issue_visit)
             number = self._check_letter(uow, case, letter_number) if procedure.two_visits else None
-            if case.kind in _RENEWALS:
+            if _is_renewal(case.kind):
                 assert case.card_id is not None
                 self._check_renewal_window(uow, case.card_id)
             resident = self._resident(uow, case.resident_id)

@@ -187,10 +187,8 @@ class RegistryService:
         with self.ca.uow_factory() as uow:
             ids = [
                 r.id
-                for r in uow.counter.find_residents(limit=1_000_000)
-                if r.status is ResidentStatus.MOVED_OUT
-                and r.planned_move_out
-                and move_in_overdue(r.planned_move_out, today, moved_in=False)
+                for r in uow.counter.moved_out_by(today)
+                if r.planned_move_out and move_in_overdue(r.planned_move_out, today, moved_in=False)
             ]
         outcomes = []
         for resident_id in ids:

@@ -140,6 +140,16 @@ class CounterRepository:
             for r in self.session.scalars(stmt.order_by(ResidentRow.name_kana).limit(limit))
         ]
 
+    def moved_out_by(self, day: date) -> list[Resident]:
+        """Residents who moved out with a planned move-out date on or before ``day``."""
+        rows = self.session.scalars(
+            select(ResidentRow).where(
+                ResidentRow.status == ResidentStatus.MOVED_OUT.value,
+                ResidentRow.planned_move_out <= day,
+            )
+        )
+        return [_resident(r) for r in rows]
+
     def update_resident(self, r: Resident) -> Resident:
         """Write ``r`` if nobody changed the row since it was read (optimistic lock)."""
         res = self.session.execute(
