@@ -15,10 +15,13 @@ from madoguchi.pki.keystore import FileKeyStore, KeyStore, Pkcs11KeyStore
 from madoguchi.pki.profiles import CaNames
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.ca import CaPolicy, CaService, initialise_authorities, load_authorities
+from madoguchi.services.card_renewal import CardRenewalService
 from madoguchi.services.cardside import CardSide
-from madoguchi.services.counter import CounterService
+from madoguchi.services.counter import CounterConfig, CounterService
 from madoguchi.services.ports import Clock, UnitOfWorkPort
 from madoguchi.services.registry import RegistryService
+from madoguchi.services.siteconfig import SiteConfigService
+from madoguchi.services.staff import StaffPolicy, StaffService
 from madoguchi.store.db import make_engine, session_factory, upgrade
 from madoguchi.store.uow import UnitOfWork
 
@@ -113,7 +116,37 @@ class Container:
 
     @cached_property
     def counter(self) -> CounterService:
-        return CounterService(self.registry, self.card_side)
+        site = self.site
+
+        def config() -> CounterConfig:
+            current = site.current()
+            return CounterConfig(current.offices, current.fee_schedule)
+
+        return CounterService(self.registry, self.card_side, config)
+
+    @cached_property
+    def site(self) -> SiteConfigService:
+        self.migrate()
+        return SiteConfigService(self.uow, self.clock)
+
+    @cached_property
+    def staff(self) -> StaffService:
+        s = self.settings
+        policy = StaffPolicy(
+            max_failures=s.login_max_failures,
+            lockout=timedelta(minutes=s.login_lockout_minutes),
+            idle_timeout=timedelta(minutes=s.session_idle_minutes),
+            max_session=timedelta(hours=s.session_max_hours),
+            hash_time_cost=s.password_hash_time_cost,
+            hash_memory_kib=s.password_hash_memory_kib,
+        )
+        return StaffService(self.uow, self.clock, policy, self.site.offices)
+
+    @cached_property
+    def card_renewal(self) -> CardRenewalService:
+        self.migrate()
+        key = read_or_create_secret(self.settings.secrets_dir / "link.key")
+        return CardRenewalService(self.uow, self.clock, key)
 
     @cached_property
     def issuer_key(self) -> bytes:

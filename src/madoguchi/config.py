@@ -44,6 +44,15 @@ class Settings(BaseSettings):
     pkcs11_token: str = "madoguchi"
     pkcs11_pin: SecretStr | None = None
 
+    # staff logins (issue 5): argon2id cost, lock-out, session lifetime, cookie flags
+    login_max_failures: int = Field(default=5, ge=1)
+    login_lockout_minutes: int = Field(default=15, ge=1)
+    session_idle_minutes: int = Field(default=30, ge=1)
+    session_max_hours: int = Field(default=12, ge=1)
+    password_hash_time_cost: int = Field(default=3, ge=1)
+    password_hash_memory_kib: int = Field(default=65536, ge=8)
+    cookie_secure: bool | None = None  # default: when public_base_url is https
+
     card_vault_key: SecretStr | None = None  # 64 hex digits
     card_issuer_key: SecretStr | None = None  # 64 hex digits
 
@@ -52,6 +61,12 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'madoguchi.db').resolve()}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.public_base_url.startswith("https://")
 
     @property
     def secrets_dir(self) -> Path:

@@ -81,7 +81,45 @@ SYSTEM_MESSAGES: dict[str, str] = {
     "under_15": "15歳未満の方には署名用電子証明書を発行できません。",
 }
 
-MESSAGES: dict[str, str] = {**RULE_MESSAGES, **PKI_MESSAGES, **CARD_MESSAGES, **SYSTEM_MESSAGES}
+WEB_MESSAGES: dict[str, str] = {
+    "unauthenticated": "ログインしてください。",
+    "forbidden": "この操作をする権限がありません。",
+    "csrf_failed": "画面の有効期限が切れました。画面を読み込み直して、もう一度操作してください。",
+    "invalid_request": "入力の内容が正しくありません。",
+    "not_found": "ページが見つかりません。",
+    "method_not_allowed": "その操作はできません。",
+    "http_error": "要求を処理できませんでした。",
+    "login_failed": "ログイン名またはパスワードが違います。",
+    "account_locked": "パスワードを続けて間違えたため、しばらくログインできません。時間をおいてからお試しください。",
+    "bad_login_name": "ログイン名は3〜64文字の英小文字・数字・「.」「_」「-」です。",
+    "weak_password": "パスワードは10文字以上にしてください。",
+    "login_taken": "そのログイン名はすでに使われています。",
+    "unknown_staff": "その職員アカウントはありません。",
+    "bad_office": "窓口にはコードと名前が必要です。",
+    "bad_hours": "開庁時刻は閉庁時刻より前にしてください。",
+    "no_certificate_office": "電子証明書を扱う窓口が1つもなくなります。",
+    "calendar_conflict": "同じ日を閉庁日と開庁日の両方にはできません。",
+    "pin_mismatch": "確認のために入力した暗証番号が一致しません。",
+    "unknown_card": "そのカードは見つかりません。",
+    "bad_renewal_link": "このQRコードのリンクは正しくないか、古くなっています。通知書のQRコードを読み取り直してください。",
+    "already_applied": "このカードの更新申請はすでに受け付けています。",
+    "contact_required": "連絡先（電話番号またはメールアドレス）を入力してください。",
+    "consent_required": "申請内容の確認にチェックを入れてください。",
+    "upload_too_large": "ファイルが大きすぎます。",
+    "bad_serial": "シリアル番号は16進数で入力してください。",
+    "unknown_kind": "電子証明書の種類を選んでください。",
+    "no_input": "ファイルを選ぶか、写しに書かれた種類とシリアル番号を入力してください。",
+    "bad_date": "日付の形式が正しくありません（例: 2026-11-24）。",
+    "bad_number": "数値の形式が正しくありません。",
+}
+
+MESSAGES: dict[str, str] = {
+    **RULE_MESSAGES,
+    **PKI_MESSAGES,
+    **CARD_MESSAGES,
+    **SYSTEM_MESSAGES,
+    **WEB_MESSAGES,
+}
 
 
 def japanese(code: str, fallback: str) -> str:

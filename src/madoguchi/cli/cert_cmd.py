@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from cryptography import x509
@@ -21,42 +21,9 @@ from madoguchi.cli.common import (
 )
 from madoguchi.cli.output import emit
 from madoguchi.pki.errors import PkiError
-from madoguchi.pki.facts import GENDER_LABELS, HolderFacts, facts_from_certificate
-from madoguchi.pki.profiles import kind_of
+from madoguchi.pki.facts import GENDER_LABELS, HolderFacts
 from madoguchi.rules.dates import format_japanese_with_western, jst_date
-
-MAX_CERT_BYTES = 64 * 1024
-
-
-def load_certificate(data: bytes) -> x509.Certificate:
-    """PEM or DER; PkiError('not_a_certificate') for anything else."""
-    if len(data) > MAX_CERT_BYTES:
-        raise PkiError("not_a_certificate", "the file is too large for a certificate")
-    try:
-        if b"-----BEGIN" in data:
-            return x509.load_pem_x509_certificate(data)
-        return x509.load_der_x509_certificate(data)
-    except ValueError as exc:
-        raise PkiError("not_a_certificate", "not a PEM or DER certificate") from exc
-
-
-def describe(cert: x509.Certificate) -> dict[str, Any]:
-    """What the certificate display tool shows, as data (shared with the web page later)."""
-    kind = kind_of(cert)
-    facts = facts_from_certificate(cert)
-    return {
-        "kind": kind.value if kind else None,
-        "kind_label": kind.label if kind else "（マイナンバーカードの電子証明書ではありません）",
-        "serial": f"{cert.serial_number:x}",
-        "issuer": cert.issuer.rfc4514_string(),
-        "subject": cert.subject.rfc4514_string(),
-        "not_before": jst_date(cert.not_valid_before_utc),
-        "not_after": jst_date(cert.not_valid_after_utc),
-        "name": facts.name if facts else None,
-        "address": facts.address if facts else None,
-        "birth": facts.birth if facts else None,
-        "gender": facts.gender if facts else None,
-    }
+from madoguchi.services.certview import describe, load_certificate
 
 
 def cmd_show(

@@ -8,7 +8,7 @@ Every step appends to the audit log in the same transaction.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -76,21 +76,51 @@ def new_case_id() -> str:
 
 class CounterService:
     def __init__(
-        self, registry: RegistryService, cards: CardSide, config: CounterConfig = CounterConfig()
+        self,
+        registry: RegistryService,
+        cards: CardSide,
+        config: CounterConfig | Callable[[], CounterConfig] = CounterConfig(),
     ) -> None:
         self.registry = registry
         self.ca = registry.ca
         self.cards = cards
-        self.config = config
+        self._config = config
+
+    @property
+    def config(self) -> CounterConfig:
+        """The offices and fee schedule in force (the admin may change them at any time)."""
+        return self._config() if callable(self._config) else self._config
+
+    def record_refusal(
+        self, actor: Actor, code: str, *, case_id: str | None = None, resident_id: str | None = None
+    ) -> None:
+        """Log a refusal the rules made (branch office, outside the window, …) for the
+        supervisor's list of the day's refusals."""
+        with self.ca.uow_factory() as uow:
+            uow.counter.append_audit(
+                at=self.ca.clock(),
+                clerk=actor.clerk,
+                office=actor.office,
+                terminal=actor.terminal,
+                action="counter.refused",
+                case_id=case_id,
+                resident_id=resident_id,
+                certificate=None,
+                detail={"code": code},
+            )
+            uow.commit()
 
     # -- helpers ---------------------------------------------------------------------------
     def _today(self) -> date:
         return jst_date(self.ca.clock())
 
-    def _check_office(self, actor: Actor) -> None:
-        office = office_by_code(actor.office, self.config.offices)
+    def _check_office(self, actor: Actor) -> CounterConfig:
+        """R-PROC-0; returns the configuration in force, read before any transaction opens."""
+        config = self.config
+        office = office_by_code(actor.office, config.offices)
         if not office.handles_certificates:
             raise Refused("branch_office", f"{office.code} does not handle certificates")
+        return config
 
     def _case(self, uow: UnitOfWorkPort, case_id: str) -> Case:
         case = uow.counter.case(case_id, for_update=True)
@@ -329,7 +359,7 @@ class CounterService:
         letter_number: str | None = None,
     ) -> Issued:
         """Issue both certificates in one transaction (R-PROC-5, R-PROC-6, R-VAL-4)."""
-        self._check_office(actor)
+        config = self._check_office(actor)
         with self.ca.uow_factory() as uow:
             case = self._case(uow, case_id)
             if (
@@ -367,7 +397,7 @@ class CounterService:
                 facts=self.registry.facts(resident),
                 pins={CertKind.SIGN: sign_password, CertKind.AUTH: auth_pin},
             )
-            fee = fee_on(today, self.config.fee_schedule)
+            fee = fee_on(today, config.fee_schedule)
             receipt = f"RC{today:%Y%m%d}-{uow.pki.next_value(f'receipt:{today:%Y%m%d}'):05d}"
             if number:
                 uow.counter.mark_letter_used(number, self.ca.clock())

@@ -18,8 +18,9 @@ from madoguchi.rules.items import Item
 from madoguchi.rules.revocation import RegistryEvent
 from madoguchi.services.audit import Actor
 from madoguchi.services.counter import CounterService
-from madoguchi.services.domain import Resident, ResidentStatus
+from madoguchi.services.domain import Resident, ResidentStatus, StaffRole
 from madoguchi.services.registry import Change, RegistryService, new_resident_id
+from madoguchi.services.staff import StaffService
 
 DEMO_CLERK = Actor("demo", "main", "DEMO")
 DEMO_JUKI_PIN, DEMO_KENMEN_PIN = "1234", "5678"
@@ -225,3 +226,34 @@ def load_demo_data(
         out.append(resident)
     clock.set_day(today)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class DemoLogin:
+    login: str
+    name: str
+    role: StaffRole
+    office: str
+    password: str
+
+
+#: The demo's staff logins, printed by ``make demo`` (never used outside the demo).
+DEMO_STAFF: tuple[DemoLogin, ...] = (
+    DemoLogin("clerk", "窓口 一子", StaffRole.CLERK, "main", "clerk-demo-2026"),
+    DemoLogin("supervisor", "監督 二郎", StaffRole.SUPERVISOR, "main", "supervisor-demo-2026"),
+    DemoLogin("admin", "管理 三奈", StaffRole.ADMIN, "main", "admin-demo-2026"),
+    DemoLogin("branch", "川西 四郎", StaffRole.CLERK, "kawanishi", "branch-demo-2026"),
+)
+
+
+def create_demo_staff(staff: StaffService) -> tuple[DemoLogin, ...]:
+    for d in DEMO_STAFF:
+        staff.ensure_account(
+            login=d.login,
+            name=d.name,
+            role=d.role,
+            office=d.office,
+            password=d.password,
+            actor=DEMO_CLERK,
+        )
+    return DEMO_STAFF

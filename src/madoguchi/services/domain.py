@@ -80,3 +80,56 @@ class InquiryLetter:
     address: str
     mailed_at: datetime | None
     used_at: datetime | None
+
+
+class StaffRole(StrEnum):
+    CLERK = "clerk"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return {"clerk": 1, "supervisor": 2, "admin": 3}[self.value]
+
+    @property
+    def label(self) -> str:
+        return {"clerk": "窓口職員", "supervisor": "監督者", "admin": "管理者"}[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class StaffAccount:
+    id: str  # the login name
+    name: str
+    role: StaffRole
+    office: str
+    password_hash: str
+    active: bool
+    failed_attempts: int
+    locked_until: datetime | None
+    created_at: datetime
+    version: int = 1
+
+    def may(self, role: StaffRole) -> bool:
+        """Roles are ordered: a supervisor may do what a clerk may, an admin everything."""
+        return self.role.rank >= StaffRole(role).rank
+
+
+@dataclass(frozen=True, slots=True)
+class StaffSession:
+    token_hash: str
+    staff_id: str
+    csrf: str
+    terminal: str
+    created_at: datetime
+    last_seen: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CardRenewalApplication:
+    id: str
+    card_id: str
+    card_expires: date
+    contact: str
+    receive_at: str  # the office code where the new card is received
+    submitted_at: datetime
+    state: str = "received"

@@ -88,6 +88,7 @@ class PkiRepo(Protocol):
 class UnitOfWorkPort(Protocol):
     pki: PkiRepo
     counter: Any  # store.counter_repository.CounterRepository (residents, cases, audit)
+    staff: Any  # store.staff_repository.StaffRepository (accounts, sessions, settings)
 
     def __enter__(self) -> UnitOfWorkPort: ...
     def __exit__(

@@ -102,6 +102,7 @@ class AuditRow(Base):
     """Append-only, hash-chained: each entry's hash covers the previous entry's hash."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"), Index("ix_audit_log_case", "case_id"))
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, unique=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime)

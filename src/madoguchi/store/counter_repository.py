@@ -372,6 +372,24 @@ class CounterRepository:
         )
         return entry
 
+    def audit_between(
+        self, start: datetime, end: datetime, *, limit: int = 1000
+    ) -> list[AuditEntry]:
+        """The audit entries of ``[start, end)``, newest first (the supervisor's trail)."""
+        rows = self.session.scalars(
+            select(AuditRow)
+            .where(AuditRow.at >= start, AuditRow.at < end)
+            .order_by(AuditRow.seq.desc())
+            .limit(limit)
+        )
+        return [_audit(r) for r in rows]
+
+    def audit_of_case(self, case_id: str) -> list[AuditEntry]:
+        rows = self.session.scalars(
+            select(AuditRow).where(AuditRow.case_id == case_id).order_by(AuditRow.seq)
+        )
+        return [_audit(r) for r in rows]
+
     def audit_entries(self) -> Iterator[AuditEntry]:
         for row in self.session.scalars(
             select(AuditRow).order_by(AuditRow.id).execution_options(yield_per=1000)

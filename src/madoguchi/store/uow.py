@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from madoguchi.store.counter_repository import CounterRepository
 from madoguchi.store.repositories import PkiRepository
+from madoguchi.store.staff_repository import StaffRepository
 
 
 class UnitOfWork:
@@ -16,6 +17,7 @@ class UnitOfWork:
     session: Session
     pki: PkiRepository
     counter: CounterRepository
+    staff: StaffRepository
 
     def __init__(self, factory: sessionmaker[Session]) -> None:
         self._factory = factory
@@ -24,6 +26,7 @@ class UnitOfWork:
         self.session = self._factory()
         self.pki = PkiRepository(self.session)
         self.counter = CounterRepository(self.session)
+        self.staff = StaffRepository(self.session)
         return self
 
     def __exit__(

@@ -1,78 +1,87 @@
-"""FastAPI application factory; nothing is created at import time (DESIGN.md 7)."""
+"""FastAPI application factory; nothing is created at import time (DESIGN.md 7).
+
+One process serves the staff pages (/staff), the public pages (/), the JSON API (/api/v1)
+and the PKI endpoints (/ocsp, /crl, /ca).
+"""
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 
-from cryptography.hazmat.primitives.serialization import Encoding
-from fastapi import FastAPI, HTTPException, Request, Response
-from starlette.concurrency import run_in_threadpool
+from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
 
 from madoguchi.bootstrap import Container
-from madoguchi.pki.errors import PkiError
-from madoguchi.pki.ocsp import decode_get_path
-from madoguchi.rules.validity import CertKind
+from madoguchi.web import (
+    api,
+    errors,
+    i18n,
+    pki_routes,
+    public,
+    staff_admin,
+    staff_auth,
+    staff_counter,
+    staff_supervisor,
+)
+from madoguchi.web.security import CSRF_COOKIE, SECURITY_HEADERS, ensure_csrf_cookie
+from madoguchi.web.templating import make_templates
 
-OCSP_REQUEST = "application/ocsp-request"
-OCSP_RESPONSE = "application/ocsp-response"
-PKIX_CRL = "application/pkix-crl"
-MAX_OCSP_BODY = 8192
-
-
-def _kind(name: str) -> CertKind:
-    try:
-        return CertKind(name)
-    except ValueError:
-        raise HTTPException(status_code=404, detail="unknown_ca") from None
+STATIC = Path(__file__).parent / "static"
+PKI_PREFIXES = ("/ocsp", "/crl/", "/ca/", "/healthz")
 
 
 def create_app(container: Container) -> FastAPI:
     app = FastAPI(
-        title="madoguchi", openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None
+        title="madoguchi",
+        version="1",
+        description="窓口 — JPKI counter and certificate authority. The counter API is under "
+        "/api/v1 and needs a staff token (Authorization: Bearer …).",
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,
+        redoc_url=None,
     )
-    ca = container.ca  # loads the CAs (and renews responders) once, at start
-    crl_lock = asyncio.Lock()
+    app.state.container = container
+    app.state.templates = make_templates()
+    app.state.templates.env.globals["city"] = container.settings.ca_locality_city
+    container.ca  # noqa: B018 - loads the CAs (and renews responders) once, at start
+    secure = container.settings.secure_cookies
 
-    @app.post("/ocsp", include_in_schema=False)
-    async def ocsp_post(request: Request) -> Response:
-        body = await request.body()
-        if len(body) > MAX_OCSP_BODY:
-            raise HTTPException(status_code=413, detail="ocsp_request_too_large")
-        der = await run_in_threadpool(ca.ocsp_answer, body)
-        return Response(der, media_type=OCSP_RESPONSE)
+    @app.middleware("http")
+    async def page_context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        path = request.url.path
+        if path.startswith(PKI_PREFIXES):
+            return await call_next(request)
+        query_lang = request.query_params.get("lang")
+        locale = i18n.pick_locale(query_lang, request.cookies.get("lang"))
+        i18n.current_locale.set(locale)
+        if not path.startswith("/api/"):
+            ensure_csrf_cookie(request)
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if path.startswith(("/staff", "/api/")):
+            response.headers.setdefault("Cache-Control", "no-store")
+        if query_lang in i18n.LOCALES:
+            response.set_cookie(
+                "lang", locale, max_age=365 * 86400, samesite="strict", secure=secure
+            )
+        token = getattr(request.state, "new_csrf_cookie", None)
+        if token:
+            response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", secure=secure)
+        return response
 
-    @app.get("/ocsp/{encoded:path}", include_in_schema=False)
-    async def ocsp_get(encoded: str) -> Response:
-        try:
-            der_request = decode_get_path(encoded)
-        except PkiError:
-            der_request = b""
-        der = await run_in_threadpool(ca.ocsp_answer, der_request)
-        return Response(
-            der,
-            media_type=OCSP_RESPONSE,
-            headers={"Cache-Control": "max-age=300, public, no-transform, must-revalidate"},
-        )
-
-    @app.get("/crl/{name}.crl", include_in_schema=False)
-    async def crl(name: str) -> Response:
-        kind_name, _, part = name.partition("-")
-        kind = _kind(kind_name)
-        partition = None
-        if part:
-            if not part.isdigit():
-                raise HTTPException(status_code=404, detail="unknown_crl")
-            partition = int(part)
-        async with crl_lock:
-            data = await run_in_threadpool(ca.current_crl, kind, partition)
-        return Response(data, media_type=PKIX_CRL)
-
-    @app.get("/ca/{name}-ca.der", include_in_schema=False)
-    async def ca_cert(name: str) -> Response:
-        kind = _kind(name)
-        return Response(
-            ca.authorities[kind].cert.public_bytes(Encoding.DER), media_type="application/pkix-cert"
-        )
+    errors.install(app)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(pki_routes.router())
+    app.include_router(api.router())
+    app.include_router(staff_auth.router())
+    app.include_router(staff_counter.router())
+    app.include_router(staff_supervisor.router())
+    app.include_router(staff_admin.router())
+    app.include_router(public.router())
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -1,0 +1,96 @@
+"""The certificate display tool (証明書表示ツール) as data, for the CLI and the web page.
+
+A certificate file (PEM or DER) is read, its kind and facts shown, and — when this CA issued
+it — its current status looked up by serial. No lookup by name, number or phone (R-PROC-7).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+
+from madoguchi.pki.errors import PkiError
+from madoguchi.pki.facts import facts_from_certificate
+from madoguchi.pki.profiles import kind_of
+from madoguchi.rules.dates import jst_date
+from madoguchi.rules.revocation import CertStatus
+from madoguchi.rules.validity import CertKind
+
+MAX_CERT_BYTES = 64 * 1024
+
+
+def load_certificate(data: bytes) -> x509.Certificate:
+    """PEM or DER; PkiError('not_a_certificate') for anything else."""
+    if len(data) > MAX_CERT_BYTES:
+        raise PkiError("not_a_certificate", "the file is too large for a certificate")
+    try:
+        if b"-----BEGIN" in data:
+            return x509.load_pem_x509_certificate(data)
+        return x509.load_der_x509_certificate(data)
+    except ValueError as exc:
+        raise PkiError("not_a_certificate", "not a PEM or DER certificate") from exc
+
+
+def describe(cert: x509.Certificate) -> dict[str, Any]:
+    """What the certificate display tool shows, as data."""
+    kind = kind_of(cert)
+    facts = facts_from_certificate(cert)
+    return {
+        "kind": kind.value if kind else None,
+        "kind_label": kind.label if kind else "（マイナンバーカードの電子証明書ではありません）",
+        "serial": f"{cert.serial_number:x}",
+        "issuer": cert.issuer.rfc4514_string(),
+        "subject": cert.subject.rfc4514_string(),
+        "not_before": jst_date(cert.not_valid_before_utc),
+        "not_after": jst_date(cert.not_valid_after_utc),
+        "name": facts.name if facts else None,
+        "address": facts.address if facts else None,
+        "birth": facts.birth if facts else None,
+        "gender": facts.gender if facts else None,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class StatusView:
+    """What the public check page tells: kind, expiry and the current status."""
+
+    kind: CertKind | None
+    serial_hex: str
+    not_after: date | None
+    ours: bool  # issued by this system's CA (the signature verifies)
+    status: str  # good, revoked, held, expired, unknown
+    changed_at: datetime | None = None
+
+
+def status_of(ca: Any, cert: x509.Certificate, today: date) -> StatusView:
+    """The status of ``cert``: our CA's signature first, then the store's record."""
+    kind = kind_of(cert)
+    serial = f"{cert.serial_number:x}"
+    if kind is None or kind not in ca.authorities:
+        return StatusView(kind, serial, jst_date(cert.not_valid_after_utc), False, "unknown")
+    try:
+        cert.verify_directly_issued_by(ca.authorities[kind].cert)
+    except (ValueError, TypeError, InvalidSignature):
+        return StatusView(kind, serial, jst_date(cert.not_valid_after_utc), False, "unknown")
+    return status_by_serial(ca, kind, cert.serial_number, today)
+
+
+def status_by_serial(ca: Any, kind: CertKind, serial: int, today: date) -> StatusView:
+    """The status of the certificate of ``kind`` and ``serial`` (the copy's data)."""
+    record = ca.certificate(kind, serial)
+    if record is None:
+        return StatusView(kind, f"{serial:x}", None, False, "unknown")
+    expires = jst_date(record.not_after)
+    if record.status is CertStatus.REVOKED:
+        status = "revoked"
+    elif record.status is CertStatus.HELD:
+        status = "held"
+    elif expires < today:
+        status = "expired"
+    else:
+        status = "good"
+    return StatusView(kind, record.serial_hex, expires, True, status, record.status_changed_at)
