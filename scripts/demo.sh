@@ -27,7 +27,16 @@ run cert show "$DATA/testcard/sign.pem"
 
 cat <<MSG
 
-The service starts on http://127.0.0.1:$PORT/ (Ctrl+C stops it). Try, in another terminal:
+The service starts on http://127.0.0.1:$PORT/ (Ctrl+C stops it).
+  Counter screens:  http://127.0.0.1:$PORT/staff/   (demo logins below; the card PINs of the
+                    demo residents: 住基 1234, 券面 5678)
+      clerk       / clerk-demo-2026       窓口職員, 本庁 (main office)
+      supervisor  / supervisor-demo-2026  監督者, 本庁
+      admin       / admin-demo-2026       管理者, 本庁
+      branch      / branch-demo-2026      窓口職員, 川西支所 (a branch office: refused, R-PROC-0)
+  Public pages:     http://127.0.0.1:$PORT/   (何を持っていけばいい？, offices, fees, certificate check)
+  JSON API:         http://127.0.0.1:$PORT/api/v1/openapi.json (staff token: madoguchi staff token)
+Try, in another terminal:
   openssl ocsp -issuer $DATA/ca/sign-ca.pem -cert $DATA/testcard/sign.pem \\
       -url http://127.0.0.1:$PORT/ocsp -CAfile $DATA/ca/sign-ca.pem -no_nonce
   curl -s http://127.0.0.1:$PORT/crl/sign.crl | openssl crl -inform DER -noout -text

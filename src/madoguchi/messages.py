@@ -6,6 +6,7 @@ Codes are stable English (logs, the API's ``detail``); a person reads the Japane
 from __future__ import annotations
 
 from madoguchi.rules.messages import ERROR_MESSAGES as RULE_MESSAGES
+from madoguchi.rules.pins import PinProblem
 
 PKI_MESSAGES: dict[str, str] = {
     "ca_exists": "認証局はすでに作成されています。上書きはしません。",
@@ -111,6 +112,12 @@ WEB_MESSAGES: dict[str, str] = {
     "no_input": "ファイルを選ぶか、写しに書かれた種類とシリアル番号を入力してください。",
     "bad_date": "日付の形式が正しくありません（例: 2026-11-24）。",
     "bad_number": "数値の形式が正しくありません。",
+    "search_input_required": "氏名か生年月日、カードの番号、照会書の番号のいずれかを入力してください。",
+    "unknown_case_kind": "手続きの種類を選んでください。",
+    "reason_required": "受付できない理由を選ぶか、入力してください。",
+    "kinds_required": "失効させる電子証明書を選んでください。",
+    "unknown_pin": "初期化する暗証番号を選んでください。",
+    **{f"pin_{p.value}": p.message for p in PinProblem},
 }
 
 MESSAGES: dict[str, str] = {

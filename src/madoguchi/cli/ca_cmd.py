@@ -177,7 +177,7 @@ def cmd_serve(
     workers: Annotated[int, typer.Option(help="ワーカー数", min=1)] = 1,
     data_dir: DataDirOpt = None,
 ) -> None:
-    """HTTP サービスを起動します（/ocsp、/crl/sign.crl、/crl/auth.crl）"""
+    """HTTP サービスを起動します（窓口の画面 /staff/、公開ページ /、API /api/v1、/ocsp、/crl）"""
     import uvicorn
 
     from madoguchi.web.app import create_app

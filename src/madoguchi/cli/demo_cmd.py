@@ -10,7 +10,7 @@ from madoguchi.cli.output import emit
 from madoguchi.config import Settings
 from madoguchi.pki.errors import PkiError
 from madoguchi.rules.dates import format_japanese, jst_date
-from madoguchi.services.demo import MovableClock, load_demo_data
+from madoguchi.services.demo import MovableClock, create_demo_staff, load_demo_data
 
 
 def cmd_demo_data(data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
@@ -61,4 +61,19 @@ def cmd_demo_data(data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
                     or "電子証明書なし"
                 )
                 rows.append((f"{r.name}（{current.status.value}）", text))
-    emit({"residents": summary}, json_mode=json, title="デモデータを作成しました", rows=rows)
+        clock.now = datetime.now(UTC)
+        logins = create_demo_staff(c.staff)
+        for d in logins:
+            rows.append((f"ログイン {d.login}", f"{d.password}（{d.role.label}、{d.office}）"))
+    emit(
+        {
+            "residents": summary,
+            "staff": [
+                {"login": d.login, "password": d.password, "role": d.role.value, "office": d.office}
+                for d in logins
+            ],
+        },
+        json_mode=json,
+        title="デモデータを作成しました",
+        rows=rows,
+    )

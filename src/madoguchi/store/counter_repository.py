@@ -280,6 +280,12 @@ class CounterRepository:
         )
         return [(r.event, r.from_state, r.to_state) for r in rows]
 
+    def cases_of_resident(self, resident_id: str) -> list[Case]:
+        rows = self.session.scalars(
+            select(CaseRow).where(CaseRow.resident_id == resident_id).order_by(CaseRow.opened_at)
+        )
+        return [_case(r) for r in rows]
+
     def cases_between(self, start: datetime, end: datetime) -> list[Case]:
         return [
             _case(r)

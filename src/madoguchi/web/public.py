@@ -1,9 +1,440 @@
-"""(being written)"""
+"""The public pages, no login: what to bring (P1–P5), offices and hours, fees, the
+certificate check and the card renewal application of the expiry notice's QR code.
+
+Every page reads the site configuration (offices, calendar, fee schedule) at request time,
+so an admin's change shows at once. Nothing here looks a person up by name, My Number or
+phone (R-PROC-7): the check page needs the certificate itself or the copy's data, the card
+renewal page needs the sealed reference of the QR code (R-NOTICE-2).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import jpholiday
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from madoguchi.pki.errors import PkiError
+from madoguchi.pki.facts import GENDER_LABELS
+from madoguchi.rules.dates import jst_date
+from madoguchi.rules.errors import RuleInputError
+from madoguchi.rules.fees import Fee, fee_on
+from madoguchi.rules.offices import (
+    Office,
+    OfficeCalendar,
+    OfficeStatus,
+    is_national_holiday,
+    is_year_end_holiday,
+    office_status,
+)
+from madoguchi.rules.procedures import Applicant, Purpose, Step, checklist, select_procedure
+from madoguchi.rules.validity import CertKind
+from madoguchi.services.certview import (
+    MAX_CERT_BYTES,
+    StatusView,
+    describe,
+    load_certificate,
+    status_by_serial,
+    status_of,
+)
+from madoguchi.services.errors import Refused
+from madoguchi.web import i18n
+from madoguchi.web.errors import error_page, message_of
+from madoguchi.web.security import checked_form
+from madoguchi.web.templating import render
+
+#: The whole multipart body of the check form: the file plus the token and two short fields.
+MAX_CHECK_BODY = MAX_CERT_BYTES + 8 * 1024
+CLOSURE_DAYS = 30
+NO_STORE = {"Cache-Control": "no-store"}
+_HEX = re.compile(r"[0-9a-f]{1,40}")
+_WEEKDAYS = ("月", "火", "水", "木", "金", "土", "日")
+
+
+# --- offices, hours, the calendar (R-PROC-0) ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OfficeView:
+    office: Office
+    status: OfficeStatus
+    hours: str
+
+
+@dataclass(frozen=True, slots=True)
+class DayNote:
+    """A day of the coming weeks that differs from an ordinary weekday."""
+
+    day: date
+    weekday: str
+    open: bool
+    reason: str
+
+
+def hours_of(office: Office) -> str:
+    if i18n.current_locale.get() == "ja":
+        return office.hours_text()
+    return f"{office.opens:%H:%M}–{office.closes:%H:%M}"
+
+
+def weekday_of(day: date) -> str:
+    return i18n.gettext(_WEEKDAYS[day.weekday()])
+
+
+def _closed_reason(day: date, cal: OfficeCalendar) -> str:
+    if day in cal.closed:
+        return i18n.gettext("臨時閉庁日")
+    if is_year_end_holiday(day):
+        return i18n.gettext("年末年始の休み（12月29日〜1月3日）")
+    if is_national_holiday(day):
+        name = jpholiday.is_holiday_name(day) or "祝日・休日"
+        return i18n.gettext(name)
+    return i18n.gettext("土曜日") if day.weekday() == 5 else i18n.gettext("日曜日")
+
+
+def calendar_notes(cal: OfficeCalendar, start: date, days: int = CLOSURE_DAYS) -> list[DayNote]:
+    """Closed days (weekends, national holidays, 29 Dec–3 Jan, configured closures) and
+    configured openings in the ``days`` days from ``start``."""
+    notes = []
+    for offset in range(days):
+        day = start + timedelta(days=offset)
+        if day in cal.opened:
+            notes.append(DayNote(day, weekday_of(day), True, i18n.gettext("臨時開庁日")))
+        elif not cal.is_open_day(day):
+            notes.append(DayNote(day, weekday_of(day), False, _closed_reason(day, cal)))
+    return notes
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """What every public page needs to know at one moment."""
+
+    now: datetime
+    today: date
+    offices: list[OfficeView]
+    calendar: OfficeCalendar
+    fee: Fee | None
+    schedule: tuple[Any, ...]
+
+    @property
+    def certificate_offices(self) -> list[OfficeView]:
+        return [v for v in self.offices if v.office.handles_certificates]
+
+    @property
+    def branches(self) -> list[OfficeView]:
+        return [v for v in self.offices if not v.office.handles_certificates]
+
+    @property
+    def main(self) -> OfficeView | None:
+        found = self.certificate_offices
+        return found[0] if found else None
+
+    def context(self) -> dict[str, Any]:
+        return {
+            "now": self.now,
+            "today": self.today,
+            "offices": self.offices,
+            "certificate_offices": self.certificate_offices,
+            "branches": self.branches,
+            "branch_names": _joined(i18n.gettext(v.office.name) for v in self.branches),
+            "main": self.main,
+            "fee": self.fee,
+            "schedule": self.schedule,
+        }
+
+
+def _joined(names: Any) -> str:
+    return ("、" if i18n.current_locale.get() == "ja" else ", ").join(names)
+
+
+def site_of(request: Request) -> Site:
+    container = request.app.state.container
+    config = container.site.current()
+    now = container.clock()
+    today = jst_date(now)
+    try:
+        fee: Fee | None = fee_on(today, config.fee_schedule)
+    except RuleInputError:  # no entry in force yet: the page says so, never a 500
+        fee = None
+    views = [
+        OfficeView(o, office_status(o, now, config.calendar), hours_of(o)) for o in config.offices
+    ]
+    return Site(now, today, views, config.calendar, fee, tuple(config.fee_schedule))
+
+
+# --- the checklist (SPEC.md §4) -------------------------------------------------------------
+
+CHECKLIST_FIELDS = ("purpose", "applicant", "notice", "pin")
+STEP_LABELS = {Step.REQUEST: "申請", Step.ISSUE: "発行"}
+
+
+def _choice(value: str | None, allowed: tuple[str, ...]) -> str | None:
+    return value if value in allowed else None
+
+
+def checklist_answers(params: Any) -> tuple[dict[str, str | None], dict[str, str]]:
+    """The answers of the checklist form and, per question, what is missing."""
+    answers = {
+        "purpose": _choice(params.get("purpose"), ("new", "renewal")),
+        "applicant": _choice(params.get("applicant"), ("self", "proxy")),
+        "notice": _choice(params.get("notice"), ("yes", "no")),
+        "pin": _choice(params.get("pin"), ("yes", "no")),
+    }
+    errors: dict[str, str] = {}
+    if answers["purpose"] is None:
+        errors["purpose"] = i18n.gettext("新規か更新かを選んでください。")
+    if answers["applicant"] is None:
+        errors["applicant"] = i18n.gettext("本人が来るか、代理人が来るかを選んでください。")
+    if answers["purpose"] == "renewal" and answers["notice"] is None:
+        errors["notice"] = i18n.gettext(
+            "更新の方は、有効期限通知書が手元にあるかどうかを選んでください。"
+        )
+    if answers["applicant"] == "self" and answers["pin"] is None:
+        errors["pin"] = i18n.gettext(
+            "本人が来る方は、本人が暗証番号を覚えているかどうかを選んでください。"
+        )
+    return answers, errors
+
+
+# --- the certificate check (R-PROC-7) -------------------------------------------------------
+
+STATUS_LABELS = {
+    "good": "有効",
+    "revoked": "失効",
+    "held": "一時保留",
+    "expired": "期限切れ",
+    "unknown": "この認証局が発行したものではありません",
+}
+
+
+class CheckInputError(Exception):
+    def __init__(self, code: str, status: int = 422) -> None:
+        super().__init__(code)
+        self.code = code
+        self.status = status
+
+
+def parse_serial(text: str) -> int:
+    """The serial as the copy prints it: hex, spaces and colons allowed, ``0x`` optional."""
+    cleaned = re.sub(r"[\s:]", "", text).lower().removeprefix("0x")
+    if not _HEX.fullmatch(cleaned):
+        raise CheckInputError("bad_serial")
+    return int(cleaned, 16)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    view: StatusView
+    kind_label: str
+    source: str  # "file" or "copy"
+    holder: dict[str, Any] | None  # the four facts of an uploaded sign certificate
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.view.status]
+
+
+def _holder_facts(info: dict[str, Any]) -> dict[str, Any] | None:
+    if info["kind"] != CertKind.SIGN.value or not info["name"]:
+        return None
+    return {
+        "name": info["name"],
+        "birth": info["birth"],
+        "gender": GENDER_LABELS.get(info["gender"], info["gender"]),
+        "address": info["address"],
+    }
+
+
+def check_file(ca: Any, data: bytes, today: date) -> CheckResult:
+    if len(data) > MAX_CERT_BYTES:
+        raise CheckInputError("upload_too_large", 413)
+    cert = load_certificate(data)  # PkiError('not_a_certificate')
+    info = describe(cert)
+    view = status_of(ca, cert, today)
+    return CheckResult(view, info["kind_label"], "file", _holder_facts(info))
+
+
+def check_copy(ca: Any, kind: str, serial: str, today: date) -> CheckResult:
+    if kind not in (CertKind.SIGN.value, CertKind.AUTH.value):
+        raise CheckInputError("unknown_kind")
+    cert_kind = CertKind(kind)
+    view = status_by_serial(ca, cert_kind, parse_serial(serial), today)
+    return CheckResult(view, cert_kind.label, "copy", None)
+
+
+async def _uploaded(form: Any) -> bytes | None:
+    upload = form.get("certificate")
+    if not isinstance(upload, UploadFile) or not (upload.filename or upload.size):
+        return None
+    data = await upload.read(MAX_CERT_BYTES + 1)
+    return data if data or upload.filename else None
+
+
+# --- the routes -----------------------------------------------------------------------------
 
 
 def router() -> APIRouter:
-    return APIRouter()
+    r = APIRouter(include_in_schema=False)
+
+    @r.get("/")
+    def home(request: Request) -> Response:
+        return render(request, "public/home.html", site_of(request).context())
+
+    @r.get("/checklist")
+    def checklist_page(request: Request) -> Response:
+        site = site_of(request)
+        context = site.context()
+        params = request.query_params
+        context.update(answers={}, errors={}, result=None)
+        if not any(name in params for name in CHECKLIST_FIELDS):
+            return render(request, "public/checklist.html", context)
+        answers, errors = checklist_answers(params)
+        context.update(answers=answers, errors=errors)
+        if errors:
+            return render(request, "public/checklist.html", context, status_code=422)
+        procedure = select_procedure(
+            Purpose(answers["purpose"]),
+            Applicant(answers["applicant"]),
+            notice=answers["notice"] == "yes",
+        )
+        pin_known = answers["applicant"] == "self" and answers["pin"] == "yes"
+        visits = checklist(procedure, pin_known=pin_known, notice=answers["notice"] == "yes")
+        context["result"] = {
+            "procedure": procedure,
+            "visits": visits,
+            "step_labels": STEP_LABELS,
+            "renewal": procedure.purpose is Purpose.RENEWAL,
+            "pin_known": pin_known,
+        }
+        return render(request, "public/checklist.html", context)
+
+    @r.get("/offices")
+    def offices_page(request: Request) -> Response:
+        site = site_of(request)
+        context = site.context()
+        context["days"] = calendar_notes(site.calendar, site.today)
+        context["until"] = site.today + timedelta(days=CLOSURE_DAYS - 1)
+        return render(request, "public/offices.html", context)
+
+    @r.get("/fees")
+    def fees_page(request: Request) -> Response:
+        return render(request, "public/fees.html", site_of(request).context())
+
+    @r.get("/check")
+    def check_form(request: Request) -> Response:
+        context = site_of(request).context()
+        context.update(result=None, error=None, form={})
+        return render(request, "public/check.html", context)
+
+    @r.post("/check")
+    async def check(request: Request) -> Response:
+        site = await run_in_threadpool(site_of, request)
+        context = site.context()
+        context.update(result=None, error=None, form={})
+        length = request.headers.get("content-length", "")
+        if not length.isdigit() or int(length) > MAX_CHECK_BODY:
+            # refused before the body is read: a big upload never reaches the disk
+            context["error"] = "upload_too_large"
+            return render(request, "public/check.html", context, status_code=413)
+        form = await checked_form(request)
+        kind = str(form.get("kind", "") or "")[:8]
+        serial = str(form.get("serial", "") or "")[:100]
+        context["form"] = {"kind": kind, "serial": serial}
+        ca = request.app.state.container.ca
+        try:
+            data = await _uploaded(form)
+            if data is not None:
+                result = await run_in_threadpool(check_file, ca, data, site.today)
+            elif serial.strip():
+                result = await run_in_threadpool(check_copy, ca, kind, serial, site.today)
+            else:
+                raise CheckInputError("no_input")
+        except CheckInputError as exc:
+            context["error"] = exc.code
+            return render(request, "public/check.html", context, status_code=exc.status)
+        except PkiError as exc:
+            context["error"] = exc.code
+            return render(request, "public/check.html", context, status_code=422)
+        context["result"] = result
+        response = render(request, "public/check.html", context)
+        response.headers.update(NO_STORE)
+        return response
+
+    @r.get("/card-renewal/{ref}")
+    def card_renewal_form(request: Request, ref: str) -> Response:
+        service = request.app.state.container.card_renewal
+        try:
+            target = service.target(ref)
+        except Refused as exc:
+            return error_page(request, 404, exc.code, message_of(exc))
+        site = site_of(request)
+        context = _renewal_context(site, ref, target)
+        context["existing"] = service.existing(target)
+        return _no_store(render(request, "public/card_renewal.html", context))
+
+    @r.post("/card-renewal/{ref}")
+    async def card_renewal_apply(request: Request, ref: str) -> Response:
+        form = await checked_form(request)
+        service = request.app.state.container.card_renewal
+        try:
+            target = service.target(ref)
+        except Refused as exc:
+            return error_page(request, 404, exc.code, message_of(exc))
+        site = await run_in_threadpool(site_of, request)
+        context = _renewal_context(site, ref, target)
+        contact = str(form.get("contact", "") or "")[:200]
+        receive_at = str(form.get("receive_at", "") or "")
+        consent = form.get("consent") == "yes"
+        context["form"] = {"contact": contact, "receive_at": receive_at, "consent": consent}
+        existing = await run_in_threadpool(service.existing, target)
+        if existing is not None:
+            context["existing"] = existing
+            return _no_store(render(request, "public/card_renewal.html", context, 409))
+        if receive_at not in {v.office.code for v in site.certificate_offices}:
+            context["office_error"] = True
+            return _no_store(render(request, "public/card_renewal.html", context, 422))
+        try:
+            application = await run_in_threadpool(
+                lambda: service.apply(ref, contact=contact, receive_at=receive_at, consent=consent)
+            )
+        except Refused as exc:
+            if exc.code == "bad_renewal_link":
+                return error_page(request, 404, exc.code, message_of(exc))
+            if exc.code == "already_applied":
+                context["existing"] = await run_in_threadpool(service.existing, target)
+                return _no_store(render(request, "public/card_renewal.html", context, 409))
+            if exc.code in ("contact_required", "consent_required"):
+                context["error"] = exc.code
+                return _no_store(render(request, "public/card_renewal.html", context, 422))
+            raise
+        context["application"] = application
+        return _no_store(render(request, "public/card_renewal_done.html", context))
+
+    return r
+
+
+def _renewal_context(site: Site, ref: str, target: Any) -> dict[str, Any]:
+    context = site.context()
+    context.update(
+        ref=ref,
+        target=target,
+        expired=target.expires < site.today,
+        existing=None,
+        error=None,
+        office_error=False,
+        form={"contact": "", "receive_at": "", "consent": False},
+        office_names={v.office.code: v.office.name for v in site.offices},
+    )
+    return context
+
+
+def _no_store(response: Response) -> Response:
+    """Pages about one person's card are not kept in shared caches or the back-forward cache."""
+    response.headers.update(NO_STORE)
+    return response

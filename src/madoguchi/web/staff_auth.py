@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote, unquote
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from madoguchi.services.errors import Refused
 from madoguchi.web.security import SESSION_COOKIE, checked_form, resolve_staff
@@ -24,7 +27,7 @@ def router() -> APIRouter:
     def login_form(request: Request, next: str | None = None) -> Response:
         if resolve_staff(request) is not None:
             return RedirectResponse(_safe_next(next), status_code=303)
-        terminal = request.cookies.get("mdg_terminal", "窓口1")
+        terminal = unquote(request.cookies.get("mdg_terminal", ""))[:64] or "窓口1"
         return render(request, "staff/login.html", {"next": _safe_next(next), "terminal": terminal})
 
     @r.post("/login")
@@ -35,8 +38,8 @@ def router() -> APIRouter:
         target = _safe_next(str(form.get("next", "")))
         container = request.app.state.container
         try:
-            result = container.staff.login(
-                login_name, str(form.get("password", "")), terminal=terminal
+            result = await run_in_threadpool(  # argon2 takes a while: not on the event loop
+                container.staff.login, login_name, str(form.get("password", "")), terminal=terminal
             )
         except Refused as exc:
             return render(
@@ -59,7 +62,7 @@ def router() -> APIRouter:
         )
         response.set_cookie(
             "mdg_terminal",
-            terminal,
+            quote(terminal),
             httponly=True,
             samesite="strict",
             secure=secure,

@@ -16,6 +16,39 @@ from madoguchi.web import i18n
 TEMPLATES = Path(__file__).parent / "templates"
 
 
+ACTION_LABELS: dict[str, str] = {
+    "case.open": "受付",
+    "case.items": "確認したものの記録",
+    "case.letter_mailed": "照会書の郵送",
+    "case.issue": "発行",
+    "case.refuse": "受付できず",
+    "case.cancel": "取消し",
+    "case.complete": "完了",
+    "certificate.issue": "電子証明書の発行",
+    "certificate.supersede": "旧電子証明書の失効（更新）",
+    "certificate.revoke": "電子証明書の失効",
+    "card.pin_reset": "暗証番号の初期化",
+    "card.renewal_applied": "カードの更新申請",
+    "counter.refused": "規則による受付不可",
+    "staff.login": "ログイン",
+    "staff.logout": "ログアウト",
+    "staff.login_failed": "ログイン失敗",
+    "staff.locked": "アカウントのロック",
+    "staff.create": "職員の追加",
+    "staff.update": "職員の変更",
+    "staff.api_token": "APIトークンの作成",
+    "config.offices": "窓口の設定変更",
+    "config.calendar": "閉庁日の設定変更",
+    "config.fees": "手数料の設定変更",
+}
+CARD_STATUS_LABELS = {
+    "active": "有効",
+    "lost": "紛失（電子証明書は一時保留）",
+    "returned": "返納",
+    "replaced": "再交付により無効",
+}
+
+
 def _context(request: Request) -> dict[str, Any]:
     return {
         "csrf_token": getattr(request.state, "csrf", ""),
@@ -45,6 +78,8 @@ def make_templates() -> Jinja2Templates:
     env.filters["wareki"] = i18n.wareki
     env.filters["when"] = i18n.when
     env.filters["yen"] = yen
+    env.globals["actions"] = ACTION_LABELS
+    env.globals["card_statuses"] = CARD_STATUS_LABELS
     env.globals["message"] = lambda code, fallback="": i18n.gettext(
         japanese(code, fallback or code)
     )

@@ -1,0 +1,200 @@
+"""The browser tests of issue 5: Debian's Chromium, headless, against `madoguchi serve` on
+the demo data, driven with the keyboard the way a counter clerk works. Screenshots are kept
+under artifacts/browser/.
+
+- a clerk doing P2 over two visits with the inquiry letter (R-PROC-2),
+- P3 inside the renewal window (R-PROC-3) with the expiry date shown large (R-PROC-5),
+- a refusal at a branch office (R-PROC-0),
+- a resident using the public checklist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from madoguchi.services.demo import DEMO_JUKI_PIN
+from tests.support.browser import chromium, shot
+from tests.support.processes import madoguchi, serving
+
+PASSWORDS = {
+    "clerk": "clerk-demo-2026",
+    "branch": "branch-demo-2026",
+    "supervisor": "supervisor-demo-2026",
+}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data = tmp_path_factory.mktemp("browser") / "data"
+    madoguchi("demo-data", "--data-dir", str(data))
+    with serving(data) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def page(browser: Browser, site: str) -> Iterator[Page]:
+    context = browser.new_context(base_url=site, locale="ja-JP", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def type_into(page: Page, selector: str, text: str) -> None:
+    """Focus a field and type, as on the counter's keyboard."""
+    page.locator(selector).focus()
+    page.keyboard.type(text)
+
+
+def login(page: Page, who: str) -> None:
+    page.goto("/staff/login")
+    type_into(page, "#login", who)
+    type_into(page, "#password", PASSWORDS[who])
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/staff/")
+
+
+def find_resident(page: Page, name: str) -> None:
+    type_into(page, "#name", name)
+    page.keyboard.press("Enter")
+    page.get_by_test_id("search-results").get_by_role("link").first.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/staff/residents/**")
+
+
+def open_case(page: Page, kind: str) -> None:
+    page.locator(f"input[name=kind][value={kind}]").focus()
+    page.keyboard.press("Space")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/staff/cases/**")
+
+
+def check(page: Page, selector: str) -> None:
+    page.locator(selector).focus()
+    page.keyboard.press("Space")
+
+
+def submit(page: Page, selector: str) -> None:
+    page.locator(selector).focus()
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+
+
+def test_p2_by_proxy_over_two_visits(page: Page) -> None:
+    login(page, "clerk")
+    find_resident(page, "ハクリンダイ")
+    open_case(page, "P2")
+    expect(page.get_by_test_id("checklist")).to_contain_text("代理人の本人確認書類")
+    shot(page, "p2-visit1-checklist")
+    check(page, "input[name=items][value=card]")
+    check(page, "input[name=items][value=proxy_id]")
+    check(page, "input[name=proxy_documents][value=drivers_license]")
+    submit(page, "form[action$='/items'] button[type=submit]")
+    expect(page.get_by_test_id("visit-complete")).to_be_visible()
+    submit(page, "[data-testid=mail-letter]")
+    letter = page.get_by_test_id("letter-number").locator("strong").inner_text()
+    expect(page.get_by_test_id("case-state")).to_contain_text("照会書の持参待ち")
+    shot(page, "p2-letter-mailed")
+    # the second visit: the clerk scans the letter number on the first screen
+    page.goto("/staff/")
+    type_into(page, "#letter", letter)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/staff/cases/**")
+    expect(page.get_by_test_id("checklist")).to_contain_text("照会書")
+    for item in ("inquiry_letter", "power_of_attorney", "card", "proxy_id"):
+        check(page, f"input[name=items][value={item}]")
+    check(page, "input[name=proxy_documents][value=passport]")
+    submit(page, "form[action$='/items'] button[type=submit]")
+    type_into(page, "#letter_number", letter)
+    type_into(page, "#sign_password", "MADO2026")
+    type_into(page, "#sign_password_confirm", "MADO2026")
+    type_into(page, "#auth_pin", "4321")
+    type_into(page, "#auth_pin_confirm", "4321")
+    assert page.locator("#auth_pin").get_attribute("type") == "password"  # never shown
+    shot(page, "p2-visit2-pins")
+    submit(page, "[data-testid=issue]")
+    expect(page.get_by_test_id("issued")).to_contain_text("電子証明書を発行しました")
+    expect(page.get_by_test_id("expiry-sign")).to_contain_text("令和")
+    assert "MADO2026" not in page.content()
+    shot(page, "p2-issued")
+
+
+def test_p3_inside_the_window(page: Page) -> None:
+    login(page, "clerk")
+    find_resident(page, "トカチ")
+    expect(page.get_by_test_id("certificates").first).to_contain_text("更新できます")
+    open_case(page, "P3")
+    check(page, "input[name=items][value=card]")
+    check(page, "input[name=items][value=holder_pin]")
+    type_into(page, "#juki_pin", DEMO_JUKI_PIN)
+    submit(page, "form[action$='/items'] button[type=submit]")
+    expect(page.get_by_test_id("visit-complete")).to_be_visible()
+    type_into(page, "#sign_password", "RENEW123")
+    type_into(page, "#sign_password_confirm", "RENEW123")
+    type_into(page, "#auth_pin", "2468")
+    type_into(page, "#auth_pin_confirm", "2468")
+    submit(page, "[data-testid=issue]")
+    expiry = page.get_by_test_id("expiry-sign")
+    expect(expiry).to_be_visible()
+    size = expiry.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    assert size >= 40  # the date to write on the card's face is shown large
+    shot(page, "p3-issued")
+
+
+def test_refusal_at_a_branch_office(page: Page) -> None:
+    login(page, "branch")
+    expect(page.get_by_test_id("office-status")).to_contain_text("できません")
+    expect(page.get_by_test_id("branch-refusal")).to_contain_text("本庁")
+    find_resident(page, "オビヒロ")
+    open_case_attempt = page.locator("input[name=kind][value=P1]")
+    open_case_attempt.focus()
+    page.keyboard.press("Space")
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    expect(page.get_by_role("alert")).to_contain_text("この窓口では電子証明書の手続きはできません")
+    shot(page, "branch-refused")
+
+
+def test_resident_uses_the_public_checklist(page: Page) -> None:
+    page.goto("/checklist")
+    check(page, "input[name=purpose][value=renewal]")
+    check(page, "input[name=applicant][value=proxy]")
+    notice = page.locator("input[name=notice][value=yes], input[name=notice][value='1'], input[name=notice][value=true]").first
+    notice.focus()
+    page.keyboard.press("Space")
+    page.locator("form button[type=submit]").first.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    result = page.get_by_test_id("checklist-result")
+    expect(result).to_contain_text("照会書兼回答書")
+    expect(result).to_contain_text("委任状")
+    expect(result).to_contain_text("有効期限通知書")
+    shot(page, "public-checklist-p4")
+
+
+def test_screens_have_labels_for_every_input(page: Page) -> None:
+    """Accessible markup: every visible input of the counter screens has a label."""
+    login(page, "clerk")
+    for url in ("/staff/",):
+        page.goto(url)
+        unlabeled = page.evaluate(
+            """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+                 .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
+                 .map(e => e.name)"""
+        )
+        assert unlabeled == [], (url, unlabeled)
+
+
+def test_artifacts_exist() -> None:
+    from tests.support.browser import ARTIFACTS
+
+    assert Path(ARTIFACTS).is_dir()
