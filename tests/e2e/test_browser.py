@@ -43,7 +43,9 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser, site: str) -> Iterator[Page]:
-    context = browser.new_context(base_url=site, locale="ja-JP", viewport={"width": 1280, "height": 900})
+    context = browser.new_context(
+        base_url=site, locale="ja-JP", viewport={"width": 1280, "height": 900}
+    )
     page = context.new_page()
     yield page
     context.close()
@@ -168,7 +170,9 @@ def test_resident_uses_the_public_checklist(page: Page) -> None:
     page.goto("/checklist")
     check(page, "input[name=purpose][value=renewal]")
     check(page, "input[name=applicant][value=proxy]")
-    notice = page.locator("input[name=notice][value=yes], input[name=notice][value='1'], input[name=notice][value=true]").first
+    notice = page.locator(
+        "input[name=notice][value=yes], input[name=notice][value='1'], input[name=notice][value=true]"
+    ).first
     notice.focus()
     page.keyboard.press("Space")
     page.locator("form button[type=submit]").first.focus()

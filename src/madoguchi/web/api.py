@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
+from enum import Enum
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
@@ -494,7 +495,7 @@ def _cert_out(rec: CertRecord, today: date) -> CertificateOut:
         not_after=rec.not_after.astimezone(JST),
         expires_on=expires,
         expires_on_japanese=format_japanese(expires),
-        status="expired" if expires < today else rec.status.value,  # type: ignore[arg-type]
+        status="expired" if expires < today else rec.status.value,
     )
 
 
@@ -665,7 +666,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 def router() -> APIRouter:
     r = APIRouter(prefix="/api/v1", responses=ERRORS)
-    counter_tag, super_tag, info_tag = ["counter"], ["supervisor"], ["reference"]
+    counter_tag: list[str | Enum] = ["counter"]
+    super_tag: list[str | Enum] = ["supervisor"]
+    info_tag: list[str | Enum] = ["reference"]
 
     # -- residents and cards ---------------------------------------------------------------
     @r.get("/residents", tags=counter_tag)

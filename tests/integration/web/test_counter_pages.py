@@ -234,7 +234,13 @@ def test_admin_creates_a_clerk_and_an_api_token(fresh: Container) -> None:
     b.post_form(
         "/staff/admin",
         "/staff/admin/staff",
-        {"login": "newclerk", "name": "新人 職員", "role": "clerk", "office": "main", "password": "a-long-password"},
+        {
+            "login": "newclerk",
+            "name": "新人 職員",
+            "role": "clerk",
+            "office": "main",
+            "password": "a-long-password",
+        },
     )
     r = b.post_form(
         "/staff/admin", "/staff/admin/staff/newclerk", {"action": "token", "label": "T9"}

@@ -1,0 +1,132 @@
+"""The Babel message catalog of the pages: extract, update and compile.
+
+Message ids are the Japanese text. They come from the templates (``_()`` and ``{% trans %}``,
+extracted by Jinja's Babel extractor) and from the label tables of the rules and the web
+layer that templates pass through ``_()`` at run time (item labels, messages, procedure
+titles…). ``python -m madoguchi.web.catalog update`` refreshes ``locale/en/…/messages.po``
+(new ids get an empty translation); ``compile`` writes the ``.mo`` the pages load. A test
+checks that every id has an English translation and that the ``.mo`` matches the ``.po``.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+
+from madoguchi.web.i18n import LOCALE_DIR
+
+TEMPLATES = Path(__file__).parent / "templates"
+PO = LOCALE_DIR / "en" / "LC_MESSAGES" / "messages.po"
+MO = PO.with_suffix(".mo")
+
+
+_NOON = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)  # an open moment, for the offices' messages
+
+
+def runtime_messages() -> Iterator[str]:
+    """The Japanese texts templates translate at run time (labels, messages, outcomes)."""
+    from madoguchi.messages import MESSAGES
+    from madoguchi.rules.items import ID_DOCUMENT_LABELS, ITEM_LABELS, ITEM_NOTES
+    from madoguchi.rules.offices import DEFAULT_OFFICES, office_status
+    from madoguchi.rules.pins import PIN_LABELS
+    from madoguchi.rules.procedures import PROCEDURES
+    from madoguchi.rules.validity import CERT_KIND_LABELS
+    from madoguchi.services.domain import StaffRole
+    from madoguchi.web import staff_counter, templating
+
+    yield from MESSAGES.values()
+    yield from ITEM_LABELS.values()
+    yield from ITEM_NOTES.values()
+    yield from ID_DOCUMENT_LABELS.values()
+    yield from PIN_LABELS.values()
+    yield from CERT_KIND_LABELS.values()
+    yield from staff_counter.KIND_LABELS.values()
+    yield from staff_counter.STATE_LABELS.values()
+    yield from staff_counter.STATUS_LABELS.values()
+    yield from staff_counter.REFUSAL_REASONS
+    yield from templating.ACTION_LABELS.values()
+    yield from templating.CARD_STATUS_LABELS.values()
+    yield from (r.label for r in StaffRole)
+    for p in PROCEDURES.values():
+        yield p.title
+        for v in p.visits:
+            yield v.outcome
+            for req in v.requirements:
+                yield req.label
+    for o in DEFAULT_OFFICES:
+        yield from (o.name, o.desk)
+        yield office_status(o, _NOON).message
+    from madoguchi.rules.procedures import VisitCheck
+
+    yield VisitCheck(True, ()).message
+
+
+def extracted() -> Catalog:
+    catalog = Catalog(locale=None, project="madoguchi", charset="utf-8")
+    method_map = [("**.html", "jinja2")]
+    options = {"**.html": {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true"}}
+    for filename, lineno, message, _comments, _context in extract_from_dir(
+        str(TEMPLATES), method_map, options_map=options
+    ):
+        catalog.add(message, locations=[(f"templates/{filename}", lineno)])
+    for text in runtime_messages():
+        if text and text not in catalog:
+            catalog.add(text, locations=[("runtime", 0)])
+    return catalog
+
+
+def load_po() -> Catalog:
+    if not PO.exists():
+        return Catalog(locale="en")
+    with PO.open("rb") as f:
+        return read_po(f, locale="en")
+
+
+def update() -> Catalog:
+    template = extracted()
+    catalog = load_po()
+    catalog.update(template, no_fuzzy_matching=True)
+    catalog.project, catalog.version, catalog.fuzzy = "madoguchi", "1", False
+    catalog.msgid_bugs_address = ""
+    catalog.last_translator = "madoguchi developers"
+    catalog.language_team = "madoguchi developers"
+    PO.parent.mkdir(parents=True, exist_ok=True)
+    with PO.open("wb") as f:
+        write_po(f, catalog, width=100, omit_header=False, sort_output=True, ignore_obsolete=True)
+    return catalog
+
+
+def compiled(catalog: Catalog) -> bytes:
+    buf = io.BytesIO()
+    write_mo(buf, catalog, use_fuzzy=False)
+    return buf.getvalue()
+
+
+def compile_mo() -> None:
+    MO.write_bytes(compiled(load_po()))
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["update"]:
+        catalog = update()
+        missing = [m.id for m in catalog if m.id and not m.string]
+        print(f"{PO}: {len(catalog)} messages, {len(missing)} untranslated")
+        return 0
+    if argv[:1] == ["compile"]:
+        compile_mo()
+        print(f"wrote {MO}")
+        return 0
+    print("usage: python -m madoguchi.web.catalog update|compile", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
