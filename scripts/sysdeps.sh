@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages the suite uses, when missing and when running as root.
 set -euo pipefail
-PACKAGES=(openssl softhsm2 postgresql chromium fonts-ipaexfont poppler-utils)
+PACKAGES=(openssl softhsm2 postgresql chromium fonts-ipaexfont poppler-utils zbar-tools)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
