@@ -29,6 +29,7 @@ MO = PO.with_suffix(".mo")
 
 
 _NOON = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)  # an open moment, for the offices' messages
+_NIGHT = datetime(2026, 11, 24, 13, 0, tzinfo=UTC)  # a closed one
 
 
 def runtime_messages() -> Iterator[str]:
@@ -40,7 +41,8 @@ def runtime_messages() -> Iterator[str]:
     from madoguchi.rules.procedures import PROCEDURES
     from madoguchi.rules.validity import CERT_KIND_LABELS
     from madoguchi.services.domain import StaffRole
-    from madoguchi.web import staff_counter, templating
+    from madoguchi.pki.facts import GENDER_LABELS
+    from madoguchi.web import public, staff_counter, templating
 
     yield from MESSAGES.values()
     yield from ITEM_LABELS.values()
@@ -64,6 +66,12 @@ def runtime_messages() -> Iterator[str]:
     for o in DEFAULT_OFFICES:
         yield from (o.name, o.desk)
         yield office_status(o, _NOON).message
+        yield office_status(o, _NIGHT).message
+    yield from staff_counter.RESIDENT_STATUS_LABELS.values()
+    yield from public.STEP_LABELS.values()
+    yield from public._WEEKDAYS
+    yield from GENDER_LABELS.values()
+    yield "帯広市"
     from madoguchi.rules.procedures import VisitCheck
 
     yield VisitCheck(True, ()).message

@@ -50,6 +50,7 @@ STATE_LABELS: dict[CaseState, str] = {
     CaseState.REFUSED: "受付できず",
     CaseState.CANCELLED: "取消し",
 }
+RESIDENT_STATUS_LABELS = {"resident": "住民", "moved_out": "転出", "deceased": "死亡"}
 STATUS_LABELS = {
     "good": "有効",
     "held": "一時保留",

@@ -80,6 +80,7 @@ def make_templates() -> Jinja2Templates:
     env.filters["yen"] = yen
     env.globals["actions"] = ACTION_LABELS
     env.globals["card_statuses"] = CARD_STATUS_LABELS
+    env.globals["resident_statuses"] = {"resident": "住民", "moved_out": "転出", "deceased": "死亡"}
     env.globals["message"] = lambda code, fallback="": i18n.gettext(
         japanese(code, fallback or code)
     )
