@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 
 from sqlalchemy import Engine
@@ -13,11 +13,13 @@ from madoguchi.config import Settings, read_or_create_secret, secret_bytes
 from madoguchi.pki.authority import Authority
 from madoguchi.pki.keystore import FileKeyStore, KeyStore, Pkcs11KeyStore
 from madoguchi.pki.profiles import CaNames
+from madoguchi.rules.offices import Office
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.ca import CaPolicy, CaService, initialise_authorities, load_authorities
 from madoguchi.services.card_renewal import CardRenewalService
 from madoguchi.services.cardside import CardSide
 from madoguchi.services.counter import CounterConfig, CounterService
+from madoguchi.services.notices import NoticeService
 from madoguchi.services.ports import Clock, UnitOfWorkPort
 from madoguchi.services.registry import RegistryService
 from madoguchi.services.siteconfig import SiteConfigService
@@ -147,6 +149,27 @@ class Container:
         self.migrate()
         key = read_or_create_secret(self.settings.secrets_dir / "link.key")
         return CardRenewalService(self.uow, self.clock, key)
+
+    @cached_property
+    def notices(self) -> NoticeService:
+        from madoguchi.letters.build import notice_printer
+
+        site, settings = self.site, self.settings
+
+        def office() -> Office:
+            return next(o for o in site.offices() if o.handles_certificates)
+
+        def link(card_id: str, expires: date) -> str:
+            return self.card_renewal.link(settings.public_base_url, card_id, expires)
+
+        return NoticeService(
+            self.uow,
+            self.clock,
+            notice_printer(settings.ca_locality_city),
+            settings.data_dir / "notices",
+            link,
+            office,
+        )
 
     @cached_property
     def issuer_key(self) -> bytes:

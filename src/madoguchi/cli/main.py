@@ -18,7 +18,7 @@ from typer._click import exceptions as click_exc
 from typer.core import TyperGroup
 
 from madoguchi import __version__
-from madoguchi.cli import audit_cmd, ca_cmd, cert_cmd, demo_cmd, rules_cmd, staff_cmd
+from madoguchi.cli import audit_cmd, ca_cmd, cert_cmd, demo_cmd, notices_cmd, rules_cmd, staff_cmd
 from madoguchi.cli.errors import fail, translate_usage_error
 from madoguchi.messages import japanese
 
@@ -101,6 +101,7 @@ def build_app() -> typer.Typer:
     app.add_typer(testcard, name="testcard")
     app.add_typer(audit_cmd.build(), name="audit")
     app.add_typer(staff_cmd.build(), name="staff")
+    app.add_typer(notices_cmd.build(), name="notices")
     app.command("serve")(ca_cmd.cmd_serve)
     app.command("demo-data")(demo_cmd.cmd_demo_data)
     return app

@@ -79,6 +79,11 @@ def months_before(day: date, months: int) -> date:
     return date(year, month0 + 1, min(day.day, last))
 
 
+def months_after(day: date, months: int) -> date:
+    """R-DATE-4 forwards: 2026-11-30 → 2027-02-28 for three months."""
+    return months_before(day, -months)
+
+
 def three_months_before(day: date) -> date:
     """R-DATE-4 with three months, the span of the renewal window and of expiry notices."""
     return months_before(day, 3)

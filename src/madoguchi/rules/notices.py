@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from madoguchi.rules.dates import months_before
+from madoguchi.rules.dates import months_after, months_before
 from madoguchi.rules.errors import InvalidTransition, RuleInputError
 
 #: R-NOTICE-1: the mailing period, in months before the expiry date.
@@ -38,6 +38,16 @@ def notice_due(
     """R-NOTICE-1: should a notice for an expiry on ``expires`` be mailed on ``on``?"""
     first, last = notice_period(expires, earliest=earliest, latest=latest)
     return first <= on <= last
+
+
+def notice_window(
+    on: date, *, earliest: int = NOTICE_EARLIEST_MONTHS, latest: int = NOTICE_LATEST_MONTHS
+) -> tuple[date, date]:
+    """R-NOTICE-1 turned round for planning: the first and last expiry date whose notice is
+    due on ``on`` — from ``latest`` to ``earliest`` months ahead (R-DATE-4)."""
+    if not 0 <= latest < earliest:
+        raise RuleInputError("notice_period", "the notice period must be 0 <= latest < earliest")
+    return months_after(on, latest), months_after(on, earliest)
 
 
 class NoticeState(StrEnum):

@@ -1,8 +1,8 @@
 """Named points where the fault tests kill the process for real (kill -9).
 
 ``MADOGUCHI_FAILPOINT=<name>`` makes the process send itself SIGKILL when it reaches that
-point: no exception handler, no ``finally``, no flush runs, as with a power cut. Unset, a
-failpoint costs one dictionary lookup.
+point (``<name>@<n>``: the n-th time it gets there): no exception handler, no ``finally``, no
+flush runs, as with a power cut. Unset, a failpoint costs one dictionary lookup.
 """
 
 from __future__ import annotations
@@ -13,6 +13,16 @@ import signal
 ENV = "MADOGUCHI_FAILPOINT"
 
 
+_reached: dict[str, int] = {}
+
+
 def failpoint(name: str) -> None:
-    if os.environ.get(ENV) == name:
+    wanted = os.environ.get(ENV)
+    if not wanted or not wanted.startswith(name):
+        return
+    target, _, nth = wanted.partition("@")
+    if target != name:
+        return
+    _reached[name] = _reached.get(name, 0) + 1
+    if _reached[name] >= int(nth or 1):
         os.kill(os.getpid(), signal.SIGKILL)

@@ -89,6 +89,7 @@ class UnitOfWorkPort(Protocol):
     pki: PkiRepo
     counter: Any  # store.counter_repository.CounterRepository (residents, cases, audit)
     staff: Any  # store.staff_repository.StaffRepository (accounts, sessions, settings)
+    notices: Any  # store.notice_repository.NoticeRepository (campaigns, notices, batches)
 
     def __enter__(self) -> UnitOfWorkPort: ...
     def __exit__(

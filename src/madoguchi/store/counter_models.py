@@ -41,6 +41,7 @@ class ResidentRow(Base):
 
 class CardRow(Base):
     __tablename__ = "cards"
+    __table_args__ = (Index("ix_cards_expires", "expires"),)
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     resident_id: Mapped[str] = mapped_column(ForeignKey("residents.id"), index=True)
     created: Mapped[date] = mapped_column(Date)
@@ -63,7 +64,7 @@ class CaseRow(Base):
     applicant: Mapped[str] = mapped_column(String(8))
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    refusal: Mapped[str | None] = mapped_column(String(64))
+    refusal: Mapped[str | None] = mapped_column(String(200))
     items: Mapped[str] = mapped_column(Text, default="{}")  # JSON: visit → item codes
     documents: Mapped[str] = mapped_column(Text, default="{}")  # JSON: role → document kinds
     issuing: Mapped[str | None] = mapped_column(Text)  # JSON journal of an issuance under way

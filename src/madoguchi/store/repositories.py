@@ -45,18 +45,19 @@ class CachedOcsp:
     next_update: datetime
 
 
-def next_counter(session: Session, name: str) -> int:
+def next_counter(session: Session, name: str, step: int = 1) -> int:
     """Increment and return a counter inside the current transaction (the row stays locked
-    until commit, which serialises concurrent writers on PostgreSQL and SQLite alike)."""
+    until commit, which serialises concurrent writers on PostgreSQL and SQLite alike).
+    With ``step`` > 1 it reserves a block: the values ``result - step + 1 … result``."""
     value = session.scalar(
         update(CounterRow)
         .where(CounterRow.name == name)
-        .values(value=CounterRow.value + 1)
+        .values(value=CounterRow.value + step)
         .returning(CounterRow.value)
     )
     if value is None:
-        session.execute(insert(CounterRow).values(name=name, value=1))
-        return 1
+        session.execute(insert(CounterRow).values(name=name, value=step))
+        return step
     return int(value)
 
 

@@ -7,6 +7,7 @@ from types import TracebackType
 from sqlalchemy.orm import Session, sessionmaker
 
 from madoguchi.store.counter_repository import CounterRepository
+from madoguchi.store.notice_repository import NoticeRepository
 from madoguchi.store.repositories import PkiRepository
 from madoguchi.store.staff_repository import StaffRepository
 
@@ -18,6 +19,7 @@ class UnitOfWork:
     pki: PkiRepository
     counter: CounterRepository
     staff: StaffRepository
+    notices: NoticeRepository
 
     def __init__(self, factory: sessionmaker[Session]) -> None:
         self._factory = factory
@@ -27,6 +29,7 @@ class UnitOfWork:
         self.pki = PkiRepository(self.session)
         self.counter = CounterRepository(self.session)
         self.staff = StaffRepository(self.session)
+        self.notices = NoticeRepository(self.session)
         return self
 
     def __exit__(

@@ -15,55 +15,83 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from enum import Enum
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from madoguchi.card.errors import CardError
 from madoguchi.messages import MESSAGES
 from madoguchi.pki.facts import normalize_text
-from madoguchi.pki.records import CertRecord
-from madoguchi.rules.cases import CaseEvent, CaseKind, CaseState, allowed_events
 from madoguchi.rules.dates import JST, format_japanese, jst_date
 from madoguchi.rules.eligibility import eligibility
 from madoguchi.rules.errors import RuleError, RuleInputError
 from madoguchi.rules.inquiry import parse_letter_number
-from madoguchi.rules.items import IdDocumentKind, Item
 from madoguchi.rules.offices import office_status
 from madoguchi.rules.pins import PinKind, check_pin
 from madoguchi.rules.procedures import (
     PROCEDURES,
     Applicant,
-    Procedure,
     Purpose,
-    Step,
-    Visit,
     checklist,
-    evaluate_visit,
     select_procedure,
 )
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.audit import AuditEntry
-from madoguchi.services.domain import Card, Case, InquiryLetter, Resident, StaffRole
+from madoguchi.services.counter import Issued
+from madoguchi.services.domain import Case, StaffRole
 from madoguchi.services.errors import NotFound, Refused
+from madoguchi.web.api_models import (
+    AUDIT_LIMIT,
+    DAY_ENTRIES,
+    FIRST_DAY,
+    LAST_DAY,
+    NAME_MAX,
+    TEXT_PATTERN,
+    TOKEN_MAX,
+    UNEXPLAINED_REFUSAL,
+    CardDetail,
+    CardIdPath,
+    CaseCreate,
+    CaseDetail,
+    ChecklistItemOut,
+    ChecklistOut,
+    ChecklistVisitOut,
+    DayAuditOut,
+    DayCasesOut,
+    DayQuery,
+    ErrorOut,
+    IdPath,
+    IssuedCertificateOut,
+    IssueIn,
+    IssueOut,
+    LetterOut,
+    LetterPath,
+    OfficeOut,
+    OfficesOut,
+    PinResetIn,
+    RefusalOut,
+    RefuseIn,
+    ResidentDetail,
+    ResidentList,
+    RevokeIn,
+    SupersededOut,
+    T,
+    TransitionOut,
+    VisitIn,
+)
+from madoguchi.web.api_views import (
+    _audit_out,
+    _card_out,
+    _case_out,
+    _cert_out,
+    _letter_out,
+    _procedure_out,
+    _resident_out,
+    _visit_out,
+    next_visit,
+)
 from madoguchi.web.security import Forbidden, StaffContext, staff_context
-
-T = TypeVar("T")
-
-ID_PATTERN = r"^[A-Za-z0-9_-]+$"
-TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*$"  # no control characters (PostgreSQL refuses NUL)
-ID_MAX = 32  # residents, cases and cards (the store's key columns)
-NAME_MAX = 100
-PIN_MAX = 16
-LETTER_MAX = 20
-REASON_MAX = 64  # the store's refusal column holds 64 characters
-KEY_MAX = 64
-TOKEN_MAX = 256
-AUDIT_LIMIT = 1000
-UNEXPLAINED_REFUSAL = "この申請では、その操作はできません。"
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 
 # -- authentication ------------------------------------------------------------------------
 
@@ -104,486 +132,6 @@ def _role(role: StaffRole) -> Callable[[StaffContext], StaffContext]:
 
 Clerk = Annotated[StaffContext, Depends(_role(StaffRole.CLERK))]
 Supervisor = Annotated[StaffContext, Depends(_role(StaffRole.SUPERVISOR))]
-
-# -- models --------------------------------------------------------------------------------
-
-IdPath = Annotated[
-    str,
-    Path(min_length=1, max_length=ID_MAX, pattern=ID_PATTERN, examples=["C3F2A9B04D1E7C655"]),
-]
-CardIdPath = Annotated[
-    str, Path(min_length=1, max_length=ID_MAX, pattern=ID_PATTERN, examples=["VC0123456789ABCDEF"])
-]
-LetterPath = Annotated[str, Path(min_length=1, max_length=LETTER_MAX, examples=["2026-000001-1"])]
-Id = Annotated[str, StringConstraints(min_length=1, max_length=ID_MAX, pattern=ID_PATTERN)]
-Pin = Annotated[str, StringConstraints(min_length=1, max_length=PIN_MAX)]
-DayQuery = Annotated[
-    date | None,
-    Query(description="JSTの日付（YYYY-MM-DD）。省略すると今日", examples=["2026-11-24"]),
-]
-
-
-class ApiIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ErrorItem(BaseModel):
-    loc: list[str | int]
-    type: str
-
-
-class ErrorOut(BaseModel):
-    """Every error: an English code for programs and a Japanese message for people."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "detail": "branch_office",
-                    "message": "この窓口では電子証明書の手続きはできません。…",
-                }
-            ]
-        }
-    )
-    detail: str
-    message: str
-    errors: list[ErrorItem] | None = None
-
-
-class ResidentOut(BaseModel):
-    id: str
-    name: str
-    name_kana: str
-    birth: date
-    gender: str = Field(description="1 男, 2 女, 3 不明")
-    address: str
-    status: str = Field(description="resident / moved_out / deceased")
-    adult_ward: bool
-
-
-class CardOut(BaseModel):
-    id: str
-    resident_id: str
-    created: date
-    expires: date
-    status: str = Field(description="active / lost / returned / replaced")
-
-
-class CertificateOut(BaseModel):
-    kind: CertKind
-    serial: str = Field(description="serial number, lower-case hex", examples=["1a2b3c"])
-    card_id: str | None
-    not_before: datetime
-    not_after: datetime
-    expires_on: date = Field(description="有効期限（JSTの日付）")
-    expires_on_japanese: str = Field(examples=["令和13年7月1日"])
-    status: Literal["good", "held", "revoked", "expired"]
-
-
-class CaseOut(BaseModel):
-    id: str
-    kind: CaseKind
-    state: CaseState
-    resident_id: str
-    card_id: str | None
-    applicant: Applicant
-    office: str
-    clerk: str
-    terminal: str
-    opened_at: datetime
-    closed_at: datetime | None
-    refusal: str | None
-    items: dict[str, list[str]] = Field(description="visit number → item codes recorded")
-    documents: dict[str, list[str]] = Field(description="holder / proxy → ID documents seen")
-    fee_due: int | None
-    receipt_no: str | None
-    allowed_events: list[CaseEvent]
-
-
-class RequirementOut(BaseModel):
-    options: list[Item] = Field(description="any one of these")
-    label: str
-    optional: bool
-    satisfied: bool
-
-
-class VisitOut(BaseModel):
-    number: int
-    step: Step
-    outcome: str
-    requirements: list[RequirementOut]
-    recorded: list[Item]
-    complete: bool
-    message: str
-
-
-class ProcedureOut(BaseModel):
-    id: str
-    title: str
-    purpose: Purpose
-    applicant: Applicant
-    visits: int
-
-
-class LetterOut(BaseModel):
-    number: str = Field(examples=["2026-000001-1"])
-    case_id: str
-    resident_id: str
-    mailed_at: datetime | None
-    used_at: datetime | None
-
-
-class TransitionOut(BaseModel):
-    event: str
-    from_state: str
-    to_state: str
-
-
-class AuditOut(BaseModel):
-    seq: int
-    at: datetime
-    clerk: str
-    office: str
-    terminal: str
-    action: str
-    case_id: str | None
-    resident_id: str | None
-    certificate: str | None
-    detail: dict[str, Any]
-    hash: str
-
-
-class CaseDetail(BaseModel):
-    case: CaseOut
-    procedure: ProcedureOut | None
-    next_visit: VisitOut | None = Field(description="the checklist of the visit to come")
-    letters: list[LetterOut]
-    transitions: list[TransitionOut]
-    history: list[AuditOut]
-    certificates: list[CertificateOut] = Field(description="current certificates of the card")
-
-
-class ResidentDetail(BaseModel):
-    resident: ResidentOut
-    sign_eligible: bool = Field(description="R-ELIG-1: may get a signing certificate today")
-    cards: list[CardOut]
-    certificates: list[CertificateOut] = Field(description="current certificates per card")
-    open_cases: list[CaseOut]
-
-
-class ResidentList(BaseModel):
-    residents: list[ResidentOut]
-
-
-class CardDetail(BaseModel):
-    card: CardOut
-    resident: ResidentOut | None
-    certificates: list[CertificateOut] = Field(description="every certificate of the card")
-
-
-class CaseCreate(ApiIn):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"kind": "P1", "resident_id": "R0123456789ABCDEF", "idempotency_key": "T1-0001"}
-            ]
-        },
-    )
-    kind: CaseKind
-    resident_id: Id
-    idempotency_key: (
-        Annotated[
-            str, StringConstraints(min_length=1, max_length=KEY_MAX, pattern=r"^[\x21-\x7e]+$")
-        ]
-        | None
-    ) = Field(None, description="a retried request with the same key returns the same case")
-
-
-class VisitIn(ApiIn):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"visit": 1, "items": ["card", "holder_pin"], "juki_pin": "1234"},
-                {
-                    "visit": 1,
-                    "items": ["card", "proxy_id"],
-                    "proxy_documents": ["drivers_license"],
-                },
-            ]
-        },
-    )
-    visit: int = Field(1, ge=1, le=2)
-    items: list[Item] = Field(min_length=1, max_length=len(Item))
-    holder_documents: list[IdDocumentKind] = Field(
-        default_factory=list, max_length=len(IdDocumentKind)
-    )
-    proxy_documents: list[IdDocumentKind] = Field(
-        default_factory=list, max_length=len(IdDocumentKind)
-    )
-    juki_pin: Pin | None = Field(None, description="住民基本台帳用暗証番号, entered by the holder")
-
-
-class IssueIn(ApiIn):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"sign_password": "ABC123", "auth_pin": "3333"},
-                {"sign_password": "ABC123", "auth_pin": "3333", "letter_number": "2026-000001-1"},
-            ]
-        },
-    )
-    sign_password: Pin | None = Field(
-        None, description="署名用 password, 6–16 of A–Z 0–9 (not for a holder under 15)"
-    )
-    auth_pin: Pin = Field(description="利用者証明用 PIN, 4 digits")
-    letter_number: Annotated[str, StringConstraints(min_length=1, max_length=LETTER_MAX)] | None = (
-        None
-    )
-
-
-class IssuedCertificateOut(BaseModel):
-    kind: CertKind
-    serial: str
-    not_before: datetime
-    not_after: datetime
-    expires_on: date
-    card_face_expiry: str = Field(
-        description="to write in 電子証明書の有効期限 on the card's face (R-PROC-5)",
-        examples=["令和13年7月1日"],
-    )
-
-
-class SupersededOut(BaseModel):
-    kind: CertKind
-    serial: str
-
-
-class IssueOut(BaseModel):
-    case: CaseOut
-    certificates: list[IssuedCertificateOut]
-    superseded: list[SupersededOut]
-    fee_due: int
-    receipt_no: str
-
-
-class RefuseIn(ApiIn):
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"reason": "本人確認書類がそろわないため"}]}
-    )
-    reason: Annotated[
-        str,
-        StringConstraints(
-            strip_whitespace=True, min_length=1, max_length=REASON_MAX, pattern=TEXT_PATTERN
-        ),
-    ]
-
-
-class RevokeIn(ApiIn):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"kinds": ["sign"]}]})
-    kinds: list[CertKind] = Field(min_length=1, max_length=2)
-
-
-class PinResetIn(ApiIn):
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"pin": "auth", "new_value": "4321"}]}
-    )
-    pin: PinKind
-    new_value: Pin
-
-
-class ChecklistItemOut(BaseModel):
-    code: Item
-    label: str
-    note: str
-
-
-class ChecklistVisitOut(BaseModel):
-    number: int
-    step: Step
-    items: list[ChecklistItemOut]
-    outcome: str
-
-
-class ChecklistOut(BaseModel):
-    procedure: ProcedureOut
-    visits: list[ChecklistVisitOut]
-
-
-class OfficeOut(BaseModel):
-    code: str
-    name: str
-    desk: str
-    handles_certificates: bool
-    opens: str = Field(examples=["08:45"])
-    closes: str = Field(examples=["17:30"])
-    address: str
-    phone: str
-    open_now: bool
-    next_open: datetime | None
-
-
-class OfficesOut(BaseModel):
-    offices: list[OfficeOut]
-    your_office: str
-    can_process_here: bool
-    message: str
-
-
-class RefusalOut(BaseModel):
-    at: datetime
-    clerk: str
-    office: str
-    terminal: str
-    code: str = Field(description="the rule's code, or refused_by_clerk")
-    reason: str | None = Field(description="the clerk's reason when a case was refused")
-    case_id: str | None
-    resident_id: str | None
-
-
-class DayCasesOut(BaseModel):
-    day: date
-    cases: list[CaseOut]
-    refusals: list[RefusalOut]
-
-
-class DayAuditOut(BaseModel):
-    day: date
-    entries: list[AuditOut]
-    truncated: bool
-
-
-# -- conversions ---------------------------------------------------------------------------
-
-
-def _jst(moment: datetime | None) -> datetime | None:
-    return moment.astimezone(JST) if moment else None
-
-
-def _resident_out(r: Resident) -> ResidentOut:
-    return ResidentOut(
-        id=r.id,
-        name=r.name,
-        name_kana=r.name_kana,
-        birth=r.birth,
-        gender=r.gender,
-        address=r.address,
-        status=r.status.value,
-        adult_ward=r.adult_ward,
-    )
-
-
-def _card_out(c: Card) -> CardOut:
-    return CardOut(
-        id=c.id,
-        resident_id=c.resident_id,
-        created=c.created,
-        expires=c.expires,
-        status=c.status.value,
-    )
-
-
-def _cert_out(rec: CertRecord, today: date) -> CertificateOut:
-    expires = jst_date(rec.not_after)
-    return CertificateOut(
-        kind=rec.kind,
-        serial=rec.serial_hex,
-        card_id=rec.card_id,
-        not_before=rec.not_before.astimezone(JST),
-        not_after=rec.not_after.astimezone(JST),
-        expires_on=expires,
-        expires_on_japanese=format_japanese(expires),
-        status="expired" if expires < today else rec.status.value,
-    )
-
-
-def _case_out(c: Case) -> CaseOut:
-    return CaseOut(
-        id=c.id,
-        kind=c.kind,
-        state=c.state,
-        resident_id=c.resident_id,
-        card_id=c.card_id,
-        applicant=c.applicant,
-        office=c.office,
-        clerk=c.clerk,
-        terminal=c.terminal,
-        opened_at=c.opened_at.astimezone(JST),
-        closed_at=_jst(c.closed_at),
-        refusal=c.refusal,
-        items=dict(c.items),
-        documents=dict(c.documents),
-        fee_due=c.fee_due,
-        receipt_no=c.receipt_no,
-        allowed_events=list(allowed_events(c.kind, c.state)),
-    )
-
-
-def _letter_out(letter: InquiryLetter) -> LetterOut:
-    return LetterOut(
-        number=letter.number,
-        case_id=letter.case_id,
-        resident_id=letter.resident_id,
-        mailed_at=_jst(letter.mailed_at),
-        used_at=_jst(letter.used_at),
-    )
-
-
-def _audit_out(e: AuditEntry) -> AuditOut:
-    return AuditOut(
-        seq=e.seq,
-        at=e.at.astimezone(JST),
-        clerk=e.clerk,
-        office=e.office,
-        terminal=e.terminal,
-        action=e.action,
-        case_id=e.case_id,
-        resident_id=e.resident_id,
-        certificate=e.certificate,
-        detail=dict(e.detail),
-        hash=e.hash,
-    )
-
-
-def _procedure_out(p: Procedure) -> ProcedureOut:
-    return ProcedureOut(
-        id=p.id.value, title=p.title, purpose=p.purpose, applicant=p.applicant, visits=len(p.visits)
-    )
-
-
-def next_visit(case: Case) -> Visit | None:
-    """The visit the case waits for: the second one once the inquiry letter went out."""
-    if case.state.final or case.kind.procedure is None:
-        return None
-    procedure = PROCEDURES[case.kind.procedure]
-    if procedure.two_visits and case.state is CaseState.AWAITING_REPLY:
-        return procedure.visit(2)
-    return procedure.visits[0]
-
-
-def _visit_out(case: Case, visit: Visit) -> VisitOut:
-    recorded = [Item(i) for i in case.items.get(str(visit.number), [])]
-    check = evaluate_visit(visit, recorded)
-    got = frozenset(recorded)
-    return VisitOut(
-        number=visit.number,
-        step=visit.step,
-        outcome=visit.outcome,
-        requirements=[
-            RequirementOut(
-                options=list(r.options),
-                label=r.label,
-                optional=r.optional,
-                satisfied=r.satisfied_by(got),
-            )
-            for r in visit.requirements
-        ],
-        recorded=recorded,
-        complete=check.complete,
-        message=check.message,
-    )
 
 
 def _today(request: Request) -> date:
@@ -648,6 +196,23 @@ def _counter(
         if exc.code not in MESSAGES:  # a person never reads the English detail
             exc.detail = UNEXPLAINED_REFUSAL
         raise
+
+
+REFUSED_BY_RULE, REFUSED_BY_CLERK = "counter.refused", "case.refuse"  # audit actions
+
+
+def _refusal_out(e: AuditEntry, reasons: dict[str, str | None]) -> RefusalOut:
+    by_clerk = e.action == REFUSED_BY_CLERK
+    return RefusalOut(
+        at=e.at.astimezone(JST),
+        clerk=e.clerk,
+        office=e.office,
+        terminal=e.terminal,
+        code="refused_by_clerk" if by_clerk else str(e.detail.get("code", "")),
+        reason=reasons.get(e.case_id or "") if by_clerk else None,
+        case_id=e.case_id,
+        resident_id=e.resident_id,
+    )
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -804,7 +369,7 @@ def router() -> APIRouter:
         c = request.app.state.container
         today = _today(request)
 
-        def act() -> Any:
+        def act() -> Issued:
             auth = _checked_pin(PinKind.AUTH, body.auth_pin)
             sign = _checked_pin(PinKind.SIGN, body.sign_password) if body.sign_password else None
             if sign is None:
@@ -821,13 +386,14 @@ def router() -> APIRouter:
                         "sign_password_required",
                         "署名用電子証明書の暗証番号（英数字6〜16文字）を入力してください。",
                     )
-            return c.counter.issue(
+            issued: Issued = c.counter.issue(
                 case_id,
-                sign_password=sign or "",
+                sign_password=sign or "",  # not used when the holder gets no sign certificate
                 auth_pin=auth,
                 letter_number=body.letter_number,
                 actor=ctx.actor,
             )
+            return issued
 
         done = _counter(request, ctx, act, case_id=case_id)
         certs = sorted(done.certificates.values(), key=lambda rec: rec.kind.value, reverse=True)
@@ -969,31 +535,18 @@ def router() -> APIRouter:
         start, end = _day_bounds(when)
         with request.app.state.container.uow() as uow:
             cases = uow.counter.cases_between(start, end)
-            entries = uow.counter.audit_between(start, end, limit=AUDIT_LIMIT)
-            refused = {k.id: k for k in cases if k.state is CaseState.REFUSED}
-            for e in entries:
-                if e.action == "case.refuse" and e.case_id and e.case_id not in refused:
-                    found = uow.counter.case(e.case_id)
-                    if found is not None:
-                        refused[found.id] = found
-        refusals = [
-            RefusalOut(
-                at=e.at.astimezone(JST),
-                clerk=e.clerk,
-                office=e.office,
-                terminal=e.terminal,
-                code=str(e.detail.get("code", ""))
-                if e.action == "counter.refused"
-                else "refused_by_clerk",
-                reason=refused[e.case_id].refusal
-                if e.action == "case.refuse" and e.case_id in refused
-                else None,
-                case_id=e.case_id,
-                resident_id=e.resident_id,
-            )
-            for e in reversed(entries)
-            if e.action in ("counter.refused", "case.refuse")
-        ]
+            entries = [
+                e
+                for e in reversed(uow.counter.audit_between(start, end, limit=DAY_ENTRIES))
+                if e.action in (REFUSED_BY_RULE, REFUSED_BY_CLERK)
+            ]
+            reasons = {
+                k.id: k.refusal
+                for e in entries
+                if e.action == REFUSED_BY_CLERK and e.case_id
+                if (k := uow.counter.case(e.case_id)) is not None
+            }
+        refusals = [_refusal_out(e, reasons) for e in entries]
         return DayCasesOut(day=when, cases=[_case_out(k) for k in cases], refusals=refusals)
 
     @r.get("/supervisor/audit", tags=super_tag)

@@ -35,13 +35,13 @@ _NIGHT = datetime(2026, 11, 24, 13, 0, tzinfo=UTC)  # a closed one
 def runtime_messages() -> Iterator[str]:
     """The Japanese texts templates translate at run time (labels, messages, outcomes)."""
     from madoguchi.messages import MESSAGES
+    from madoguchi.pki.facts import GENDER_LABELS
     from madoguchi.rules.items import ID_DOCUMENT_LABELS, ITEM_LABELS, ITEM_NOTES
     from madoguchi.rules.offices import DEFAULT_OFFICES, office_status
     from madoguchi.rules.pins import PIN_LABELS
     from madoguchi.rules.procedures import PROCEDURES
     from madoguchi.rules.validity import CERT_KIND_LABELS
     from madoguchi.services.domain import StaffRole
-    from madoguchi.pki.facts import GENDER_LABELS
     from madoguchi.web import public, staff_counter, templating
 
     yield from MESSAGES.values()

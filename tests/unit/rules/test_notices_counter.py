@@ -25,6 +25,7 @@ from madoguchi.rules.notices import (
     next_notice_state,
     notice_due,
     notice_period,
+    notice_window,
     suppression_reason,
 )
 from madoguchi.rules.pins import PinKind
@@ -132,3 +133,25 @@ def test_r_proc_6_keys_are_made_on_the_card_before_the_ca_sees_anything() -> Non
 )
 def test_r_proc_7_no_expiry_by_telephone(means: LookupMeans, allowed: bool) -> None:
     assert expiry_lookup_allowed(means) is allowed
+
+
+@pytest.mark.parametrize(
+    ("on", "window"),
+    [
+        (date(2026, 11, 24), (date(2027, 1, 24), date(2027, 2, 24))),
+        (date(2026, 11, 30), (date(2027, 1, 30), date(2027, 2, 28))),  # R-DATE-4 month end
+        (date(2026, 12, 31), (date(2027, 2, 28), date(2027, 3, 31))),
+    ],
+)
+def test_notice_window_is_two_to_three_months_ahead(on: date, window: tuple[date, date]) -> None:
+    """R-NOTICE-1: the expiries a campaign planned on ``on`` covers."""
+    assert notice_window(on) == window
+
+
+@given(st.dates(date(2020, 1, 1), date(2040, 12, 31)), st.integers(0, 92))
+def test_every_expiry_in_the_window_is_due_on_the_planning_day(on: date, offset: int) -> None:
+    """R-NOTICE-1: planning by window never plans a notice outside its mailing period."""
+    first, last = notice_window(on)
+    expires = first + timedelta(days=offset)
+    if expires <= last:
+        assert notice_due(expires, on)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from madoguchi.store import counter_models, staff_models  # noqa: F401 - registers the tables
+from madoguchi.store import counter_models, notice_models, staff_models  # noqa: F401 - registers the tables
 from madoguchi.store.models import Base
 
 config = context.config

@@ -1,0 +1,460 @@
+"""The four documents as PDF bytes, and the notices batch for the print vendor.
+
+One function per document; each draws on a :class:`~madoguchi.letters.layout.Sheet` so the
+same drawing serves a single PDF and the multi-page batch of :func:`write_notices_pdf`.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from datetime import date
+from typing import Any, BinaryIO
+
+from reportlab.lib import colors  # type: ignore[import-untyped]
+from reportlab.lib.units import mm  # type: ignore[import-untyped]
+
+from madoguchi.letters.documents import (
+    Addressee,
+    CertificateCopyDoc,
+    CityContact,
+    ExpiryNoticeDoc,
+    InquiryLetterDoc,
+    ReceiptDoc,
+    item_note,
+)
+from madoguchi.letters.errors import LettersError
+from madoguchi.letters.fonts import GOTHIC, ensure_fonts
+from madoguchi.letters.layout import (
+    CONTENT_W,
+    GREY,
+    SHADE,
+    Boxes,
+    QrCode,
+    S,
+    Sheet,
+    blank_date,
+    checklists,
+    draw_address,
+    draw_sender,
+    era,
+    era_western,
+    esc,
+    framed,
+    grid_table,
+    head,
+    new_canvas,
+    para,
+    signature_table,
+    y_mm,
+    yen,
+)
+from madoguchi.rules.pins import FOUR_DIGIT_PIN_TRIES, SIGN_PASSWORD_TRIES, PinKind
+from madoguchi.rules.validity import renewal_window_opens
+
+MARGIN_TOP_MM = 16.0  # documents handed over at the counter have no envelope window
+PAGE_W_MM, PAGE_H_MM = 210.0, 297.0
+BLACK, WHITE = colors.black, colors.white
+
+#: R-PROC-2: the inquiry letter serves the proxy procedures with a second visit.
+INQUIRY_KINDS = {"P2": "新規発行", "P5": "更新"}
+
+
+def _require(condition: bool, detail: str) -> None:
+    if not condition:
+        raise LettersError("invalid_document", detail)
+
+
+def _require_text(**fields: str) -> None:
+    for name, value in fields.items():
+        _require(bool(value and value.strip()), f"{name} is empty")
+
+
+def _contact(sheet: Sheet, contact: CityContact, label: str = "お問い合わせ先") -> None:
+    """The office, address, hours and phone in one framed block (R-PROC-0: the main office)."""
+    text = (
+        f"<b>{esc(label)}</b>&#12288;{esc(contact.city)} {esc(contact.office_name)} {esc(contact.desk)}<br/>"
+        f"{esc(contact.address)}&#12288;電話 {esc(contact.phone)}<br/>"
+        f"受付時間&#12288;{esc(contact.hours)}"
+    )
+    sheet.gap(2 * mm)
+    sheet.add(framed(para(text, S.cell)))
+
+
+def _addressed_to_mayor(sheet: Sheet, city: str, on: date) -> None:
+    """「帯広市長　様」 and a date line to fill in, on one line."""
+    row = [[para(esc(f"{city}長　様"), S.body), para(esc(blank_date(on)), S.cell_right)]]
+    sheet.add(grid_table(row, [CONTENT_W / 2] * 2, ruled=False))
+    sheet.gap(1 * mm)
+
+
+def _pin_section(sheet: Sheet, kinds: str) -> None:
+    """PIN boxes the holder fills in and covers with a 目隠しシール (R-PROC-5, R-PIN-1)."""
+    sheet.heading(f"暗証番号の記入欄（{kinds}）")
+    sheet.text(
+        "新しい電子証明書の暗証番号を、ご本人が1マスに1文字ずつ記入し、"
+        "<b>点線の枠の上に目隠しシールを貼って</b>ください。窓口で職員がご本人に代わって設定します。",
+        S.small,
+    )
+    rule = "英大文字（A〜Z）と数字（0〜9）をそれぞれ1文字以上"
+    table = grid_table(
+        [
+            [head(PinKind.AUTH.label.replace("（", "\n（")), Boxes(4)],
+            [
+                head(PinKind.SIGN.label.replace("（", "\n（")),
+                [Boxes(16, side=6.2 * mm), para(esc(rule), S.small)],
+            ],
+            [para("&#12288;目隠しシール貼付欄（この点線の枠内）", S.small), ""],
+        ],
+        [56 * mm, CONTENT_W - 56 * mm],
+        head_col=True,
+        dashed=True,
+        extra=[
+            ("SPAN", (0, 2), (1, 2)),
+            ("BACKGROUND", (0, 2), (1, 2), WHITE),
+            ("GRID", (0, 0), (-1, -1), 0.4, GREY),
+            ("BOX", (0, 0), (-1, -1), 1.4, BLACK, None, (4, 2)),
+            ("TOPPADDING", (0, 0), (-1, 1), 5),
+            ("BOTTOMPADDING", (0, 0), (-1, 1), 5),
+        ],
+    )
+    sheet.add(table)
+    sheet.text(
+        f"暗証番号を続けて間違えると、署名用は{SIGN_PASSWORD_TRIES}回、利用者証明用は"
+        f"{FOUR_DIGIT_PIN_TRIES}回でロックされます。",
+        S.small,
+    )
+
+
+def _power_of_attorney(sheet: Sheet, number: str, kind: str, holder: Addressee) -> None:
+    """委任状: the holder names the proxy and delegates the application (R-PROC-2, §4 items)."""
+    sheet.text("代理人（委任を受ける方）の欄も、ご本人が記入してください。", S.small)
+    widths = [28 * mm, 57 * mm, 28 * mm, CONTENT_W - 113 * mm]
+    blanks = [
+        [head("代理人の住所"), "", "", ""],
+        [head("代理人の氏名"), "", "", ""],
+        [head("生年月日"), "", head("電話番号"), ""],
+    ]
+    spans = [
+        ("SPAN", (1, 0), (3, 0)),
+        ("SPAN", (1, 1), (3, 1)),
+        ("BACKGROUND", (2, 2), (2, 2), SHADE),
+    ]
+    sheet.add(grid_table(blanks, widths, heights=[12 * mm] * 3, head_col=True, extra=spans))
+    sheet.gap(2 * mm)
+    sheet.text(
+        "私は、上記の者を代理人と定め、マイナンバーカードの<b>電子証明書の"
+        f"{esc(kind)}の申請、暗証番号の設定の依頼、及び電子証明書の写しの受け取り</b>に"
+        f"関する権限を委任します（番号 {esc(number)}）。"
+    )
+    sheet.add(
+        signature_table("委任者（ご本人）\n氏名（自署）", "委任者の住所", holder.address, CONTENT_W)
+    )
+
+
+def _draw_inquiry(c: Any, doc: InquiryLetterDoc, key: str) -> int:
+    """R-PROC-2: the letter, bound to one holder and one case, mailed to the registered address."""
+    _require(doc.procedure in INQUIRY_KINDS, f"procedure must be P2 or P5, not {doc.procedure!r}")
+    _require_text(number=doc.number, name=doc.addressee.name, address=doc.addressee.address)
+    _require(bool(doc.proxy_visit_items), "the second visit's items are missing")
+    kind = INQUIRY_KINDS[doc.procedure]
+    what = f"電子証明書の{kind}"
+    holder = doc.addressee
+    footer = f"照会書　照会書番号 {doc.number}　受付番号 {doc.case_id}"
+    sheet = Sheet(c, footer=footer, key=key)
+    draw_address(c, holder.name, holder.address, holder.postal_code, forward_ban=True)
+    lines = [("照会書番号", doc.number), ("", era(doc.issued_on)), ("", f"{doc.contact.city}長")]
+    draw_sender(c, lines, doc.number, "照会書番号")
+    sheet.text("照　会　書", S.title, after=0)
+    sheet.text(esc(f"（{what}の代理人による申請について）"), S.subtitle, after=3 * mm)
+    sheet.text(
+        f"あなたのマイナンバーカードの<b>{esc(what)}</b>について、代理人の方から申請がありました。"
+        "この申請がご本人の意思によるものであることを確認するため、"
+        "住民登録をしている住所あてに、この照会書をお送りしています（転送不要）。"
+    )
+    sheet.text(
+        "申請を代理人に依頼した場合は、下の<b>回答欄</b>と次のページの<b>委任状</b>に"
+        "ご本人が記入・署名・押印し、この照会書を代理人にお渡しください。代理人は、この照会書と"
+        "下記の持ち物を持って、もう一度窓口にお越しください。"
+    )
+    sheet.text(
+        "<b>申請に心当たりがない場合は</b>、この照会書を誰にも渡さず、"
+        "下記のお問い合わせ先までご連絡ください。"
+    )
+    sheet.text(
+        "・この照会書は、この申請1件について1回だけ使えます。<br/>"
+        "・送付後に住所・氏名などの住民登録の内容が変わった場合、この照会書は無効です。"
+        "代理人による申請からやり直してください。",
+        S.small,
+    )
+    sheet.heading("回答欄（ご本人が記入してください）")
+    sheet.text(f"私は、上記の{esc(what)}の申請を、代理人に依頼しました。")
+    sheet.text(esc(blank_date(doc.issued_on)), S.cell_right, after=1 * mm)
+    sheet.add(signature_table("氏名（自署）", "住所", holder.address, CONTENT_W))
+    sheet.heading("代理人が2回目に来庁するときの持ち物")
+    sheet.bullets(doc.proxy_visit_items, item_note)
+    _contact(sheet, doc.contact)
+    sheet.new_page()
+    sheet.text("委　任　状", S.title, after=3 * mm)
+    _addressed_to_mayor(sheet, doc.contact.city, doc.issued_on)
+    _power_of_attorney(sheet, doc.number, kind, holder)
+    _pin_section(sheet, "署名用・利用者証明用")
+    return sheet.finish()
+
+
+def _expiry_table(doc: ExpiryNoticeDoc) -> Any:
+    rows: list[list[Any]] = [[head("種類"), head("有効期限"), head("更新の手続きができる日")]]
+    for item in doc.items:
+        opens = renewal_window_opens(item.expires)
+        rows.append([item.label, era_western(item.expires), f"{era(opens)}から"])
+    if doc.card_expires is not None:
+        card = era_western(doc.card_expires)
+        rows.append(["マイナンバーカード本体", card, "カードの更新の申請が必要"])
+    return grid_table(rows, [52 * mm, 66 * mm, CONTENT_W - 118 * mm], head_row=True)
+
+
+def _card_renewal(sheet: Sheet, url: str) -> None:
+    """R-NOTICE-2: the card itself expires; its renewal application is free, even after expiry."""
+    text = [
+        para("<b>マイナンバーカードの更新の申請（QRコード）</b>", S.cell),
+        para(
+            "右のQRコードをスマートフォンで読み取ると、カードの更新の申請ができます。"
+            "<b>申請は無料です。カードの有効期限が過ぎた後でも、このQRコードから無料で申請できます。</b>",
+            S.cell,
+        ),
+        para(esc(url), S.small),
+    ]
+    box = grid_table(
+        [[text, QrCode(url, 30 * mm)]],
+        [CONTENT_W - 36 * mm, 36 * mm],
+        ruled=False,
+        extra=[("BOX", (0, 0), (-1, -1), 1.2, BLACK)],
+    )
+    sheet.gap(2.5 * mm)
+    sheet.add(box)
+
+
+def _draw_notice(c: Any, doc: ExpiryNoticeDoc, key: str) -> int:
+    """R-NOTICE-1, R-NOTICE-2: what expires when, what to bring, where; the proxy's forms."""
+    _require_text(number=doc.number, name=doc.addressee.name, address=doc.addressee.address)
+    _require(bool(doc.items) or doc.card_expires is not None, "nothing expires")
+    _require(bool(doc.in_person_items and doc.proxy_items), "the checklists are missing")
+    holder = doc.addressee
+    sheet = Sheet(c, footer=f"有効期限通知書　通知書番号 {doc.number}", key=key)
+    draw_address(c, holder.name, holder.address, holder.postal_code, forward_ban=True)
+    lines = [("通知書番号", doc.number), ("", era(doc.issued_on)), ("", f"{doc.contact.city}長")]
+    draw_sender(c, lines, doc.number, "通知書番号")
+    sheet.text("電子証明書の有効期限のお知らせ", S.title, after=0)
+    sheet.text("（有効期限通知書）", S.subtitle, after=3 * mm)
+    subject = "電子証明書" + ("とカード本体" if doc.card_expires else "")
+    sheet.text(
+        f"あなたのマイナンバーカードの{subject}の有効期限が近づいています。"
+        "有効期限を過ぎると、電子証明書を使う手続き（コンビニ交付、マイナポータル、e-Taxなど）が"
+        "できなくなります。引き続き利用する場合は、窓口で更新の手続きをしてください"
+        "（有効期限を過ぎた後でもできます）。すでに手続きがお済みの場合は、行き違いですので"
+        "ご容赦ください。"
+    )
+    if doc.paused_note:
+        sheet.add(framed(para(esc(doc.paused_note), S.small), weight=0.6, shade=SHADE))
+        sheet.gap(1.5 * mm)
+    sheet.add(_expiry_table(doc))
+    if doc.card_renewal_url:
+        _card_renewal(sheet, doc.card_renewal_url)
+    sheet.heading("電子証明書の更新の手続きに必要なもの")
+    columns = [
+        ("ご本人が来庁する場合", doc.in_person_items),
+        ("代理人が来庁する場合", doc.proxy_items),
+    ]
+    sheet.add(checklists(columns))
+    sheet.text(
+        "代理人が来庁する場合は、次のページの照会書兼回答書と委任状にご本人が記入・押印し、"
+        "この通知書ごと代理人にお渡しください。本人確認書類は、顔写真つきのもの1点、"
+        "または健康保険証など顔写真のないもの（ご本人は1点、代理人は2点）です。",
+        S.small,
+    )
+    _contact(sheet, doc.contact, "手続きの場所・お問い合わせ先")
+    sheet.new_page()
+    sheet.text("照会書兼回答書", S.title, after=0)
+    sheet.text("（代理人が来庁する場合に、ご本人が記入してください）", S.subtitle, after=3 * mm)
+    _addressed_to_mayor(sheet, doc.contact.city, doc.issued_on)
+    sheet.heading("回答", before=0)
+    sheet.text(
+        f"私は、電子証明書の更新の申請（通知書番号 {esc(doc.number)}）を代理人に依頼しました。"
+        "下記の暗証番号を設定してください。"
+    )
+    sheet.add(signature_table("氏名（自署）", "住所", holder.address, CONTENT_W))
+    _pin_section(sheet, "更新する電子証明書の分")
+    sheet.heading("委任状")
+    _power_of_attorney(sheet, doc.number, "更新", holder)
+    return sheet.finish()
+
+
+def _draw_copy(c: Any, doc: CertificateCopyDoc, key: str) -> int:
+    """R-PROC-5: the certificates on the card and the expiry date for the card's face."""
+    _require_text(name=doc.holder_name, card_id=doc.card_id)
+    _require(bool(doc.certificates), "no certificate to print")
+    footer = f"電子証明書の写し　{doc.holder_name}　様"
+    sheet = Sheet(c, footer=footer, key=key, top_mm=MARGIN_TOP_MM, folds=False)
+    sheet.text(esc(f"{era(doc.issued_on)}　{doc.contact.city}長"), S.cell_right, after=2 * mm)
+    sheet.text("電子証明書の写し", S.title, after=4 * mm)
+    sheet.text(esc(f"{doc.holder_name}　様"), S.heading)
+    sheet.text(
+        "あなたのマイナンバーカードに、次の電子証明書を記録しました。この写しは大切に保管してください。"
+    )
+    face = doc.face_expiry
+    if face is not None:
+        western = f"（{face.year}年{face.month}月{face.day}日）"
+        lines = [
+            para("カードの表面の「電子証明書の有効期限」欄に記入する日付", S.subtitle),
+            para(esc(era(face)), S.big),
+            para(esc(western), S.subtitle),
+        ]
+        sheet.add(framed(lines, weight=1.5))
+    sheet.heading("記録した電子証明書")
+    rows: list[list[Any]] = [[head("種類"), head("シリアル番号"), head("有効期間"), head("発行者")]]
+    for cert in doc.certificates:
+        period = f"{esc(era(cert.not_before))}から<br/>{esc(era(cert.not_after))}まで"
+        serial = para(esc(cert.serial_hex.upper()), S.small)
+        rows.append(
+            [cert.kind_label, serial, para(period, S.cell), para(esc(cert.issuer), S.small)]
+        )
+    sheet.add(grid_table(rows, [44 * mm, 36 * mm, 46 * mm, CONTENT_W - 126 * mm], head_row=True))
+    sheet.heading("署名用電子証明書に記録された事項")
+    if doc.birth is not None and doc.gender_label and doc.address:
+        facts = [
+            [head("氏名"), doc.holder_name],
+            [head("生年月日"), era_western(doc.birth)],
+            [head("性別"), doc.gender_label],
+            [head("住所"), doc.address],
+        ]
+        sheet.add(grid_table(facts, [32 * mm, CONTENT_W - 32 * mm], head_col=True))
+        sheet.gap(1 * mm)
+        sheet.text(
+            "氏名・住所などが変わると、署名用電子証明書は失効します。窓口で新しく発行してください。",
+            S.small,
+        )
+    else:
+        sheet.text("署名用電子証明書は記録されていません。")
+    sheet.text(
+        f"・カード識別番号 {esc(doc.card_id)}<br/>"
+        "・暗証番号は他人に教えないでください。職員が電話などで暗証番号を尋ねることはありません。<br/>"
+        "・有効期限が近づくと、有効期限通知書を住民登録地あてにお送りします（転送不要）。",
+        S.small,
+    )
+    _contact(sheet, doc.contact)
+    return sheet.finish()
+
+
+def _receipt_half(sheet: Sheet, doc: ReceiptDoc, copy_label: str) -> None:
+    top = esc(f"{era(doc.issued_on)}　領収番号 {doc.receipt_no}")
+    sheet.text(top, S.cell_right, after=1 * mm)
+    suffix = f"<font size=10>（{esc(copy_label)}）</font>" if copy_label else ""
+    sheet.text("領　収　書" + suffix, S.title, after=3 * mm)
+    sheet.text(esc(f"{doc.holder_name}　様"), S.heading, after=1 * mm)
+    amount = grid_table(
+        [[para(esc(f"金 {yen(doc.due_yen)}"), S.big)]],
+        [90 * mm],
+        ruled=False,
+        extra=[("LINEBELOW", (0, 0), (-1, -1), 1.2, BLACK)],
+    )
+    sheet.add(amount, x=(PAGE_W_MM - 90) / 2 * mm, width=90 * mm)
+    sheet.gap(3 * mm)
+    waived = yen(doc.standard_yen - doc.due_yen)
+    rows = [
+        [head("内容"), doc.description, para("領収印", S.small)],
+        [head("手数料（規定額）"), yen(doc.standard_yen), ""],
+        [head("減免"), f"{waived}（{doc.waiver}）" if doc.waiver else "なし", ""],
+        [head("お支払い額"), yen(doc.due_yen), ""],
+        [head("受付番号"), doc.case_id, ""],
+    ]
+    stamp = [("SPAN", (2, 0), (2, -1)), ("VALIGN", (2, 0), (2, 0), "TOP")]
+    sheet.add(grid_table(rows, [34 * mm, CONTENT_W - 64 * mm, 30 * mm], head_col=True, extra=stamp))
+    sheet.gap(2 * mm)
+    note = (
+        "上記のとおり領収しました。"
+        if doc.due_yen
+        else f"手数料は{esc(doc.waiver or '')}のため、お支払いはありません。"
+    )
+    issuer = esc(f"{doc.contact.city}長　{doc.contact.office_name} {doc.contact.desk}")
+    sheet.text(note + "<br/>" + issuer, S.small)
+
+
+def _draw_receipt(c: Any, doc: ReceiptDoc, key: str) -> int:
+    """R-PROC-4: the fee of the schedule, what is due, and the measure that waives it."""
+    _require_text(receipt_no=doc.receipt_no, name=doc.holder_name, description=doc.description)
+    _require(0 <= doc.due_yen <= doc.standard_yen, "the amount due is outside 0..standard")
+    _require(
+        doc.due_yen == doc.standard_yen or bool(doc.waiver), "a reduced fee must name its waiver"
+    )
+    footer = f"領収書　領収番号 {doc.receipt_no}"
+    sheet = Sheet(c, footer=footer, key=key, top_mm=MARGIN_TOP_MM, folds=False)
+    _receipt_half(sheet, doc, "")
+    cut_mm = PAGE_H_MM / 2
+    c.saveState()
+    c.setDash(3, 3)
+    c.setLineWidth(0.5)
+    c.line(10 * mm, y_mm(cut_mm), (PAGE_W_MM - 10) * mm, y_mm(cut_mm))
+    c.setFont(GOTHIC, 7)
+    c.drawCentredString(PAGE_W_MM / 2 * mm, y_mm(cut_mm) + 1.5 * mm, "切り取り線")
+    c.restoreState()
+    sheet.y = y_mm(cut_mm + MARGIN_TOP_MM)
+    _receipt_half(sheet, doc, "控")
+    return sheet.finish()
+
+
+def _single(draw: Any, doc: Any, title: str, author: str) -> bytes:
+    ensure_fonts()
+    buf = io.BytesIO()
+    c = new_canvas(buf, title, author)
+    draw(c, doc, "1")
+    c.save()
+    return buf.getvalue()
+
+
+def inquiry_letter_pdf(doc: InquiryLetterDoc) -> bytes:
+    """R-PROC-2: 照会書 and 委任状 for the holder, 2 pages."""
+    return _single(_draw_inquiry, doc, f"照会書 {doc.number}", doc.contact.city)
+
+
+def expiry_notice_pdf(doc: ExpiryNoticeDoc) -> bytes:
+    """R-NOTICE-1, R-NOTICE-2: 有効期限通知書 with 照会書兼回答書 and 委任状, 2 pages."""
+    return _single(_draw_notice, doc, f"有効期限通知書 {doc.number}", doc.contact.city)
+
+
+def certificate_copy_pdf(doc: CertificateCopyDoc) -> bytes:
+    """R-PROC-5: 電子証明書の写し, 1 page."""
+    return _single(_draw_copy, doc, "電子証明書の写し", doc.contact.city)
+
+
+def receipt_pdf(doc: ReceiptDoc) -> bytes:
+    """R-PROC-4: 領収書 with the city's copy below the cut line, 1 page."""
+    return _single(_draw_receipt, doc, f"領収書 {doc.receipt_no}", doc.contact.city)
+
+
+def write_notices_pdf(docs: Iterable[ExpiryNoticeDoc], out: BinaryIO) -> int:
+    """Write every notice of ``docs`` into one PDF on ``out``; return the page count.
+
+    Each notice starts on a new page and takes two. The iterable is consumed one notice at a
+    time and no notice is kept. reportlab cannot stream a PDF: it holds the compressed pages
+    (about 10 kB per notice) until the file is written at the end, so a campaign of tens of
+    thousands is best split into files of a few thousand notices. Nothing is written when a
+    notice is invalid (LettersError) or when the batch is empty ('empty_batch').
+    """
+    ensure_fonts()
+    c = new_canvas(out, "有効期限通知書", "madoguchi")
+    pages = 0
+    for index, doc in enumerate(docs):
+        pages += _draw_notice(c, doc, str(index))
+    if pages == 0:
+        raise LettersError("empty_batch", "no notice to write")
+    c.save()
+    return pages
+
+
+__all__ = [
+    "certificate_copy_pdf",
+    "expiry_notice_pdf",
+    "inquiry_letter_pdf",
+    "receipt_pdf",
+    "write_notices_pdf",
+]
