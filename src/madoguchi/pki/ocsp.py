@@ -79,7 +79,7 @@ def parse_request(der: bytes) -> OcspQuery:
 def decode_get_path(path: str) -> bytes:
     """RFC 6960 appendix A.1: GET {url}/{url-encoding of base64 of the DER request}."""
     try:
-        text = unquote(path).strip("/")
+        text = unquote(path)  # no strip("/"): base64 may end in "/" when it has no padding
         return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
     except (binascii.Error, ValueError) as exc:
         raise PkiError("ocsp_malformed", "the GET path is not base64") from exc

@@ -120,3 +120,15 @@ def test_error_response_is_unsigned_and_parses() -> None:
         x_ocsp.load_der_ocsp_response(der).response_status
         is x_ocsp.OCSPResponseStatus.MALFORMED_REQUEST
     )
+
+
+@given(st.binary(min_size=1, max_size=300))
+def test_get_path_round_trips_any_bytes(der: bytes) -> None:
+    """RFC 5019 GET paths: base64 may end in "/" (no padding) and still decode."""
+    assert ocsp.decode_get_path(ocsp.get_path(der)) == der
+
+
+def test_get_path_ending_in_slash() -> None:
+    der = b"\xff\xff\xff"  # base64 "////"
+    assert ocsp.get_path(der) == "%2F%2F%2F%2F"
+    assert ocsp.decode_get_path("////") == der
