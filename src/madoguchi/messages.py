@@ -120,6 +120,7 @@ WEB_MESSAGES: dict[str, str] = {
     "bad_window": "期間の終わりが始まりより前になっています。",
     "bad_batch_size": "1回の印刷単位は1通以上にしてください。",
     "empty_batch": "印刷する通知書がありません。",
+    "not_issued": "この申請では電子証明書を発行していません。",
     "unknown_case_kind": "手続きの種類を選んでください。",
     "reason_required": "受付できない理由を選ぶか、入力してください。",
     "kinds_required": "失効させる電子証明書を選んでください。",

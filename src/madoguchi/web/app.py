@@ -22,6 +22,8 @@ from madoguchi.web import (
     staff_admin,
     staff_auth,
     staff_counter,
+    staff_documents,
+    staff_notices,
     staff_supervisor,
 )
 from madoguchi.web.security import CSRF_COOKIE, SECURITY_HEADERS, ensure_csrf_cookie
@@ -79,6 +81,8 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(api.router())
     app.include_router(staff_auth.router())
     app.include_router(staff_counter.router())
+    app.include_router(staff_documents.router())
+    app.include_router(staff_notices.router())
     app.include_router(staff_supervisor.router())
     app.include_router(staff_admin.router())
     app.include_router(public.router())

@@ -42,7 +42,7 @@ def runtime_messages() -> Iterator[str]:
     from madoguchi.rules.procedures import PROCEDURES
     from madoguchi.rules.validity import CERT_KIND_LABELS
     from madoguchi.services.domain import StaffRole
-    from madoguchi.web import public, staff_counter, templating
+    from madoguchi.web import public, staff_counter, staff_notices, templating
 
     yield from MESSAGES.values()
     yield from ITEM_LABELS.values()
@@ -68,6 +68,8 @@ def runtime_messages() -> Iterator[str]:
         yield office_status(o, _NOON).message
         yield office_status(o, _NIGHT).message
     yield from staff_counter.RESIDENT_STATUS_LABELS.values()
+    yield from staff_notices.STATE_LABELS.values()
+    yield from staff_notices.REASON_LABELS.values()
     yield from public.STEP_LABELS.values()
     yield from public._WEEKDAYS
     yield from GENDER_LABELS.values()

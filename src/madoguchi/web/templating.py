@@ -40,6 +40,12 @@ ACTION_LABELS: dict[str, str] = {
     "config.offices": "窓口の設定変更",
     "config.calendar": "閉庁日の設定変更",
     "config.fees": "手数料の設定変更",
+    "document.print": "帳票の印刷",
+    "notices.plan": "通知書の送付計画",
+    "notices.pause": "通知書の送付の一時停止",
+    "notices.resume": "通知書の送付の再開",
+    "notices.batch": "通知書の印刷単位の作成",
+    "notices.returned": "通知書の返戻の記録",
 }
 CARD_STATUS_LABELS = {
     "active": "有効",

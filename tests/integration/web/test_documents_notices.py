@@ -1,0 +1,103 @@
+"""The documents of the counter as PDFs from the case page (R-PROC-2, R-PROC-4, R-PROC-5) and
+the notice campaigns on the supervisor's screens (R-NOTICE-1, R-NOTICE-3, R-NOTICE-4)."""
+
+from __future__ import annotations
+
+import re
+
+from madoguchi.bootstrap import Container
+from madoguchi.rules.notices import NoticeState
+from madoguchi.services.demo import DEMO_JUKI_PIN
+from tests.integration.web.test_counter_pages import issue, open_case, record, resident_id
+from tests.support.pdf import decode_qr, pdf_text, render_pages
+from tests.support.web import browser
+
+
+def test_copy_and_receipt_after_issuance_and_the_letter_of_a_proxy(fresh: Container) -> None:
+    b = browser(fresh)
+    b.login("clerk")
+    case_id = open_case(b, resident_id(fresh, "柏林台"), "P2")
+    record(b, case_id, visit="1", items=["card", "proxy_id"], proxy_documents=["passport"])
+    page = b.post_form(f"/staff/cases/{case_id}", f"/staff/cases/{case_id}/letter", {}).text
+    number = re.search(r"<strong>(\d{4}-\d{6}-\d)</strong>", page).group(1)  # type: ignore[union-attr]
+    letter = b.get(f"/staff/cases/{case_id}/inquiry-letter.pdf")
+    assert letter.headers["content-type"] == "application/pdf"
+    text = pdf_text(letter.content)
+    assert number in text and "転送不要" in text and "委任状" in text
+    assert number in decode_qr(render_pages(letter.content, "web-inquiry-letter")[0])
+    # no copy before the issuance
+    assert b.get(f"/staff/cases/{case_id}/certificate-copy.pdf").status_code == 409
+
+    record(
+        b,
+        case_id,
+        visit="2",
+        items=["inquiry_letter", "power_of_attorney", "card", "proxy_id"],
+        proxy_documents=["passport"],
+    )
+    issued = issue(b, case_id, letter_number=number).text
+    serial = re.search(r'data-testid="expiry-sign"', issued)
+    assert serial
+    copy = pdf_text(b.get(f"/staff/cases/{case_id}/certificate-copy.pdf").content)
+    assert "電子証明書の写し" in copy and "署名用電子証明書" in copy
+    receipt = pdf_text(b.get(f"/staff/cases/{case_id}/receipt.pdf").content)
+    assert "0円" in "".join(receipt.split()) and "経過措置" in receipt
+    with fresh.uow() as uow:
+        prints = [
+            e.detail["document"]
+            for e in uow.counter.audit_of_case(case_id)
+            if e.action == "document.print"
+        ]
+    assert prints == ["inquiry-letter", "certificate-copy", "receipt"]
+
+
+def test_supervisor_plans_pauses_resumes_and_dispatches(fresh: Container) -> None:
+    sup = browser(fresh)
+    sup.login("supervisor")
+    page = "/staff/supervisor/notices"
+    r = sup.post_form(page, f"{page}/plan", {})
+    campaign = re.search(r'data-testid="campaign-([0-9-]+)"', r.text).group(1)  # type: ignore[union-attr]
+    assert "十勝" not in r.text  # no names on the campaign page, only counts
+    sup.post_form(page, f"{page}/{campaign}/pause", {})
+    assert "一時停止中" in sup.get(page).text
+    # a renewal in between: 十勝 花子 renews at the counter
+    clerk = browser(fresh)
+    clerk.login("clerk")
+    case_id = open_case(clerk, resident_id(fresh, "十勝"), "P3")
+    record(clerk, case_id, visit="1", items=["card", "holder_pin"], juki_pin=DEMO_JUKI_PIN)
+    issue(clerk, case_id)
+    sup.post_form(page, f"{page}/{campaign}/resume", {})
+    r = sup.post_form(page, f"{page}/{campaign}/dispatch", {"batch_size": "10"})
+    assert "alert error" not in r.text
+    _, counts, batches = fresh.notices.status(campaign)
+    assert counts.get("sent", 0) + counts.get("suppressed", 0) == sum(counts.values())
+    with fresh.uow() as uow:
+        mine = [n for n in uow.notices.notices_of_resident(resident_id(fresh, "十勝"))]
+    assert [n.reason for n in mine] == ["renewed"]  # R-NOTICE-3: crossed letters avoided
+    for b in batches:
+        pdf = sup.get(f"{page}/batches/{b.id}.pdf")
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+        assert sup.get(f"{page}/batches/{b.id}.csv").text.startswith("number,")
+    assert clerk.get(page).status_code == 403  # campaigns are the supervisor's
+
+
+def test_clerks_record_and_see_returned_notices(fresh: Container) -> None:
+    from madoguchi.services.audit import Actor
+
+    actor = Actor("sup", "main", "t")
+    campaign = fresh.notices.plan(actor).campaign.id
+    fresh.notices.dispatch(campaign, actor)
+    with fresh.uow() as uow:
+        (sent, *_) = uow.notices.with_state(
+            campaign, __import__("madoguchi.rules.notices", fromlist=["x"]).NoticeState.SENT
+        )
+    clerk = browser(fresh)
+    clerk.login("clerk")
+    r = clerk.post_form(
+        "/staff/notices/returned", "/staff/notices/returned", {"number": sent.number}
+    )
+    assert sent.number in r.text
+    r = clerk.post_form(
+        "/staff/notices/returned", "/staff/notices/returned", {"number": sent.number}
+    )
+    assert "送付していません" in r.text  # recorded once
