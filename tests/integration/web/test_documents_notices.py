@@ -7,6 +7,7 @@ import re
 
 from madoguchi.bootstrap import Container
 from madoguchi.rules.notices import NoticeState
+from madoguchi.services.audit import Actor
 from madoguchi.services.demo import DEMO_JUKI_PIN
 from tests.integration.web.test_counter_pages import issue, open_case, record, resident_id
 from tests.support.pdf import decode_qr, pdf_text, render_pages
@@ -82,15 +83,11 @@ def test_supervisor_plans_pauses_resumes_and_dispatches(fresh: Container) -> Non
 
 
 def test_clerks_record_and_see_returned_notices(fresh: Container) -> None:
-    from madoguchi.services.audit import Actor
-
     actor = Actor("sup", "main", "t")
     campaign = fresh.notices.plan(actor).campaign.id
     fresh.notices.dispatch(campaign, actor)
     with fresh.uow() as uow:
-        (sent, *_) = uow.notices.with_state(
-            campaign, __import__("madoguchi.rules.notices", fromlist=["x"]).NoticeState.SENT
-        )
+        (sent, *_) = uow.notices.with_state(campaign, NoticeState.SENT)
     clerk = browser(fresh)
     clerk.login("clerk")
     r = clerk.post_form(
