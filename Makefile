@@ -29,7 +29,8 @@ lint: $(STAMP)
 	$(BIN)/mypy src/madoguchi/rules src/madoguchi/pki
 	$(BIN)/lint-imports
 
-bench: $(STAMP) sysdeps
+bench: $(STAMP)
+	@bash scripts/sysdeps.sh bench
 	$(BIN)/python -m bench
 
 clean:

@@ -2,6 +2,8 @@
 # Install the Debian packages the suite uses, when missing and when running as root.
 set -euo pipefail
 PACKAGES=(openssl softhsm2 postgresql chromium fonts-ipaexfont poppler-utils zbar-tools)
+# `sysdeps.sh bench` also installs the peers of the benchmarks (nginx, wrk)
+[ "${1:-}" = "bench" ] && PACKAGES+=(nginx-light wrk)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
