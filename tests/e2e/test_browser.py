@@ -24,6 +24,7 @@ PASSWORDS = {
     "clerk": "clerk-demo-2026",
     "branch": "branch-demo-2026",
     "supervisor": "supervisor-demo-2026",
+    "admin": "admin-demo-2026",
 }
 
 
@@ -185,17 +186,54 @@ def test_resident_uses_the_public_checklist(page: Page) -> None:
     shot(page, "public-checklist-p4")
 
 
-def test_screens_have_labels_for_every_input(page: Page) -> None:
-    """Accessible markup: every visible input of the counter screens has a label."""
-    login(page, "clerk")
-    for url in ("/staff/",):
+UNLABELED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+    .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
+    .map(e => e.name)"""
+
+
+def test_every_input_has_a_label(page: Page) -> None:
+    """Accessible markup: every visible input of the staff and public pages has a label,
+    and every page has one h1 and a lang attribute."""
+    public = [
+        "/",
+        "/checklist",
+        "/checklist?purpose=renewal&applicant=self&pin_known=yes",
+        "/offices",
+        "/fees",
+        "/check",
+        "/staff/login",
+    ]
+    for url in public:
         page.goto(url)
-        unlabeled = page.evaluate(
-            """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
-                 .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
-                 .map(e => e.name)"""
-        )
-        assert unlabeled == [], (url, unlabeled)
+        assert page.evaluate(UNLABELED) == [], url
+        assert page.locator("h1").count() == 1, url
+        assert page.locator("html").get_attribute("lang") == "ja"
+    login(page, "admin")
+    find_resident(page, "ハクリンダイ")
+    resident_url = page.url
+    staff = [
+        "/staff/",
+        resident_url,
+        "/staff/admin",
+        "/staff/supervisor",
+        "/staff/supervisor/notices",
+        "/staff/notices/returned",
+    ]
+    open_case(page, "PIN_RESET".lower())
+    staff.append(page.url)
+    for url in staff:
+        page.goto(url)
+        assert page.evaluate(UNLABELED) == [], url
+        assert page.locator("h1").count() == 1, url
+
+
+def test_focus_is_visible_and_skip_link_works(page: Page) -> None:
+    page.goto("/")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("() => document.activeElement.className")
+    assert "skip" in focused
+    outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"
 
 
 def test_artifacts_exist() -> None:

@@ -74,6 +74,9 @@ def runtime_messages() -> Iterator[str]:
     yield from public._WEEKDAYS
     yield from GENDER_LABELS.values()
     yield "帯広市"
+    from madoguchi.rules.fees import DEFAULT_FEE_SCHEDULE
+
+    yield from (e.waiver for e in DEFAULT_FEE_SCHEDULE if e.waiver)
     from madoguchi.rules.procedures import VisitCheck
 
     yield VisitCheck(True, ()).message
