@@ -29,10 +29,20 @@ def load_certificate(data: bytes) -> x509.Certificate:
         raise PkiError("not_a_certificate", "the file is too large for a certificate")
     try:
         if b"-----BEGIN" in data:
-            return x509.load_pem_x509_certificate(data)
-        return x509.load_der_x509_certificate(data)
-    except ValueError as exc:
-        raise PkiError("not_a_certificate", "not a PEM or DER certificate") from exc
+            cert = x509.load_pem_x509_certificate(data)
+        else:
+            cert = x509.load_der_x509_certificate(data)
+        # cryptography parses lazily: read every field now, so that a damaged field is
+        # refused here and not as an exception while the certificate is described
+        _ = (cert.subject, cert.issuer, cert.extensions, cert.serial_number)
+        _ = (cert.not_valid_before_utc, cert.not_valid_after_utc, cert.signature_hash_algorithm)
+        cert.public_key()
+        for ext in cert.extensions:
+            _ = ext.value
+    except Exception as exc:  # untrusted bytes: cryptography raises ValueError,
+        # InvalidVersion, DuplicateExtension, UnsupportedAlgorithm … for damaged fields
+        raise PkiError("not_a_certificate", f"not a certificate ({type(exc).__name__})") from exc
+    return cert
 
 
 def describe(cert: x509.Certificate) -> dict[str, Any]:
