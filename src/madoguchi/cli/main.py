@@ -18,7 +18,16 @@ from typer._click import exceptions as click_exc
 from typer.core import TyperGroup
 
 from madoguchi import __version__
-from madoguchi.cli import audit_cmd, ca_cmd, cert_cmd, demo_cmd, notices_cmd, rules_cmd, staff_cmd
+from madoguchi.cli import (
+    audit_cmd,
+    backup_cmd,
+    ca_cmd,
+    cert_cmd,
+    demo_cmd,
+    notices_cmd,
+    rules_cmd,
+    staff_cmd,
+)
 from madoguchi.cli.errors import fail, translate_usage_error
 from madoguchi.messages import japanese
 
@@ -104,6 +113,8 @@ def build_app() -> typer.Typer:
     app.add_typer(notices_cmd.build(), name="notices")
     app.command("serve")(ca_cmd.cmd_serve)
     app.command("demo-data")(demo_cmd.cmd_demo_data)
+    app.command("backup")(backup_cmd.cmd_backup)
+    app.command("restore")(backup_cmd.cmd_restore)
     return app
 
 
