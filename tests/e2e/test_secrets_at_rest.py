@@ -1,0 +1,138 @@
+"""Secrets at rest (issue 8): after a full demo run — demo data, issuances at the counter
+with PINs typed on the web forms, an inquiry letter, a notice campaign, a backup — the
+database, the data directory and the logs hold no private key in clear, no PIN, and no
+12-digit number (the My Number is never needed and never stored).
+
+What is allowed: CA and responder keys encrypted (``ENCRYPTED PRIVATE KEY``), card states
+encrypted by the vault, and — in the demo only, documented in docs/pki.md — the generated
+secrets under ``data_dir/secrets`` (production passes them in the environment).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from madoguchi.bootstrap import Container
+from madoguchi.config import Settings
+from madoguchi.services.demo import DEMO_JUKI_PIN
+from tests.integration.web.test_counter_pages import issue, open_case, record, resident_id
+from tests.support.processes import madoguchi_json
+from tests.support.web import browser
+
+SIGN_PASSWORD = "QZ7K2M9P"  # unique strings, so that a find is a leak and not chance
+AUTH_PIN = "8642"
+TWELVE = re.compile(
+    rb"(?<![0-9A-Za-z])[0-9]{12}(?![0-9A-Za-z])"
+)  # a number, not part of a hex serial
+CLEAR_KEY = re.compile(rb"-----BEGIN (RSA |EC )?PRIVATE KEY-----")
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("secrets")
+    data, log_file = root / "data", root / "madoguchi.log"
+    env = {"MADOGUCHI_LOG_FILE": str(log_file)}
+    madoguchi_json("demo-data", "--data-dir", str(data), env=env)
+    handler = logging.FileHandler(log_file)
+    logger = logging.getLogger("madoguchi")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        c = Container(Settings(data_dir=data))
+        b = browser(c)
+        b.login("clerk")
+        for name, kind in (("柏林台", "P1"), ("十勝", "P3")):
+            case_id = open_case(b, resident_id(c, name), kind)
+            record(b, case_id, visit="1", items=["card", "holder_pin"], juki_pin=DEMO_JUKI_PIN)
+            issue(
+                b,
+                case_id,
+                sign_password=SIGN_PASSWORD,
+                sign_password_confirm=SIGN_PASSWORD,
+                auth_pin=AUTH_PIN,
+                auth_pin_confirm=AUTH_PIN,
+            )
+            b.get(f"/staff/cases/{case_id}/certificate-copy.pdf")
+        wrong = open_case(b, resident_id(c, "一郎"), "P3")
+        record(b, wrong, visit="1", items=["card", "holder_pin"], juki_pin="9753")  # a wrong PIN
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+    d = ("--data-dir", str(data))
+    madoguchi_json(
+        "notices",
+        "plan",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2040-12-31",
+        "--campaign",
+        "S",
+        *d,
+        env=env,
+    )
+    madoguchi_json("notices", "dispatch", "--campaign", "S", *d, env=env)
+    madoguchi_json(
+        "backup",
+        "--out",
+        str(root / "b.backup"),
+        *d,
+        env={**env, "MADOGUCHI_BACKUP_PASSPHRASE": "a long backup passphrase"},
+    )
+    return data, log_file
+
+
+def text_of_database(db: Path) -> bytes:
+    """Every text value of every table (binary blobs are ciphertext or DER, checked apart)."""
+    out = []
+    with sqlite3.connect(db) as conn:
+        for (table,) in conn.execute("select name from sqlite_master where type='table'"):
+            for row in conn.execute(f'select * from "{table}"'):
+                out += [str(v).encode() for v in row if isinstance(v, str | int)]
+    return b"\n".join(out)
+
+
+def files(data: Path) -> list[Path]:
+    return [p for p in data.rglob("*") if p.is_file() and "secrets" not in p.parts]
+
+
+def test_no_pin_anywhere(system: tuple[Path, Path]) -> None:
+    data, log_file = system
+    assert "wrong_pin" in log_file.read_text()  # the logs were written, and are scanned
+    for path in [*files(data), log_file]:
+        blob = path.read_bytes()
+        assert SIGN_PASSWORD.encode() not in blob, path
+        assert f'"{AUTH_PIN}"'.encode() not in blob and f"={AUTH_PIN}".encode() not in blob, path
+        assert b"9753" not in blob or path.suffix in (".card", ".pdf", ".db", ".backup"), path
+    text = text_of_database(data / "madoguchi.db")
+    for pin in (SIGN_PASSWORD, AUTH_PIN, "9753", DEMO_JUKI_PIN):
+        assert not re.search(rf"(?<![0-9A-Z]){pin}(?![0-9A-Z])".encode(), text), pin
+
+
+def test_no_private_key_in_clear(system: tuple[Path, Path]) -> None:
+    data, log_file = system
+    for path in [*files(data), log_file]:
+        assert not CLEAR_KEY.search(path.read_bytes()), path
+    with sqlite3.connect(data / "madoguchi.db") as conn:
+        keys = [bytes(k) for (k,) in conn.execute("select key_pem from ocsp_responders")]
+    assert keys and all(k.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----") for k in keys)
+    assert all(
+        p.read_bytes().startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
+        for p in (data / "keys").glob("*.pem")
+    )
+    for card in (data / "cards").glob("*"):
+        blob = card.read_bytes()
+        assert b"\x30\x82" not in blob[:64] and CLEAR_KEY.search(blob) is None  # ciphertext
+
+
+def test_no_twelve_digit_number(system: tuple[Path, Path]) -> None:
+    data, log_file = system
+    assert not TWELVE.search(text_of_database(data / "madoguchi.db"))
+    for path in [*files(data), log_file]:
+        if path.suffix in (".csv", ".json", ".log", ".txt", ".jsonl") or path == log_file:
+            assert not TWELVE.search(path.read_bytes()), path
