@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 
 from madoguchi.card.errors import CardError
 from madoguchi.pki.errors import PkiError
+from madoguchi.pki.facts import normalize_text
 from madoguchi.pki.records import CertRecord
 from madoguchi.rules.cases import CaseKind, CaseState
 from madoguchi.rules.dates import JST, jst_date
@@ -173,7 +174,8 @@ def router() -> APIRouter:
         letter: str = "",
     ) -> Response:
         c = request.app.state.container
-        name, card, letter = name.strip()[:100], card.strip()[:32], letter.strip()[:20]
+        name = normalize_text(name)[:100]  # full-/half-width and spaces as the registry keeps them
+        card, letter = card.strip()[:32], letter.strip()[:20]
         with c.uow() as uow:
             if letter:
                 try:

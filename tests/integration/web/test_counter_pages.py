@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from madoguchi.bootstrap import Container
 from madoguchi.rules.cases import CaseState
 from madoguchi.services.demo import DEMO_JUKI_PIN
@@ -57,6 +59,14 @@ def test_search_by_name_and_birth_finds_the_resident(web: Browser) -> None:
     assert "十勝\u3000花子" in r.text  # names are kept with the full-width space (R-X509)
     assert "昭和50年2月10日（1975-02-10）" in r.text  # era date with the Western one beside it
     assert "帯広\u3000太郎" not in r.text
+
+
+@pytest.mark.parametrize("query", ["ﾄｶﾁ ﾊﾅｺ", "トカチ　ハナコ", "十勝 花子", "十勝　花子", "ﾄｶﾁ"])
+def test_search_normalises_width_and_spaces_like_the_registry(web: Browser, query: str) -> None:
+    """Half-width kana, ASCII or full-width spaces: one normalisation everywhere (NFKC)."""
+    web.login("clerk")
+    r = web.get("/staff/search", params={"name": query})
+    assert "十勝\u3000花子" in r.text, query
 
 
 def test_search_without_input_says_what_is_missing(web: Browser) -> None:
