@@ -35,74 +35,97 @@ def _as_owner(cmd: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
 
 
-@contextmanager
-def postgres_server() -> Iterator[str]:
-    """Start a throwaway cluster; yield a SQLAlchemy URL prefix without the database name.
+class Cluster:
+    """A throwaway PostgreSQL cluster in its own directory under /tmp (pytest's tmp dirs sit
+    below a root-only directory the `postgres` user cannot enter); it can be stopped and
+    started again on the same port (the database-unavailable test)."""
 
-    The cluster lives in its own directory under /tmp, since pytest's tmp dirs sit below a
-    root-only directory the `postgres` user cannot enter.
-    """
-    base = Path(tempfile.mkdtemp(prefix="madoguchi-pg-"))
-    data = base / "pgdata"
-    data.mkdir()
-    if os.geteuid() == 0:
-        shutil.chown(base, "postgres")
-        shutil.chown(data, "postgres")
-    subprocess.run(
-        _as_owner(
-            [
-                _bin("initdb"),
-                "-D",
-                str(data),
-                "-A",
-                "trust",
-                "-U",
-                "madoguchi",
-                "-E",
-                "UTF8",
-                "--locale",
-                "C",
-            ]
-        ),
-        check=True,
-        capture_output=True,
-    )
-    port = free_port()
-    opts = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
-    subprocess.run(
-        _as_owner(
-            [
-                _bin("pg_ctl"),
-                "-D",
-                str(data),
-                "-o",
-                opts,
-                "-l",
-                str(data / "log.txt"),
-                "-w",
-                "start",
-            ]
-        ),
-        check=True,
-        capture_output=True,
-    )
-    try:
+    def __init__(self) -> None:
+        base = Path(tempfile.mkdtemp(prefix="madoguchi-pg-"))
+        self.data = base / "pgdata"
+        self.data.mkdir()
+        if os.geteuid() == 0:
+            shutil.chown(base, "postgres")
+            shutil.chown(self.data, "postgres")
+        subprocess.run(
+            _as_owner(
+                [
+                    _bin("initdb"),
+                    "-D",
+                    str(self.data),
+                    "-A",
+                    "trust",
+                    "-U",
+                    "madoguchi",
+                    "-E",
+                    "UTF8",
+                    "--locale",
+                    "C",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
+        self.port = free_port()
+        self.url = f"postgresql+psycopg://madoguchi@127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        opts = (
+            f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c full_page_writes=off"
+        )
+        subprocess.run(
+            _as_owner(
+                [
+                    _bin("pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-o",
+                    opts,
+                    "-l",
+                    str(self.data / "log.txt"),
+                    "-w",
+                    "start",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
         deadline = time.monotonic() + 30
         while True:
             try:
-                with psycopg.connect(f"host=127.0.0.1 port={port} user=madoguchi dbname=postgres"):
-                    break
+                with psycopg.connect(
+                    f"host=127.0.0.1 port={self.port} user=madoguchi dbname=postgres"
+                ):
+                    return
             except psycopg.OperationalError:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
-        yield f"postgresql+psycopg://madoguchi@127.0.0.1:{port}"
-    finally:
+
+    def stop(self) -> None:
         subprocess.run(
-            _as_owner([_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
+            _as_owner([_bin("pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"]),
             check=False,
             capture_output=True,
         )
+
+
+@contextmanager
+def postgres_cluster() -> Iterator[Cluster]:
+    cluster = Cluster()
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@contextmanager
+def postgres_server() -> Iterator[str]:
+    """Start a throwaway cluster; yield a SQLAlchemy URL prefix without the database name."""
+    with postgres_cluster() as cluster:
+        yield cluster.url
 
 
 def create_database(server_url: str, name: str) -> str:
