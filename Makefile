@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench sysdeps clean
+.PHONY: demo test lint bench soak sysdeps clean
 
 $(STAMP): pyproject.toml uv.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src/madoguchi/rules src/madoguchi/pki
 	$(BIN)/lint-imports
+
+soak: $(STAMP) sysdeps
+	MADOGUCHI_SOAK_SECONDS=$${MADOGUCHI_SOAK_SECONDS:-180} $(BIN)/pytest -q -s tests/soak
 
 bench: $(STAMP)
 	@bash scripts/sysdeps.sh bench
