@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     crl_partition_size: int = Field(default=100_000, ge=1)
     crl_validity_hours: int = Field(default=48, ge=1)
     ocsp_validity_hours: int = Field(default=24, ge=1)
+    # signed OCSP answers each server process keeps in memory per CA (about 1.5 kB each)
+    ocsp_memory_entries: int = Field(default=20_000, ge=0)
     responder_validity_days: int = Field(default=30, ge=1)
     responder_renew_days_before: int = Field(default=7, ge=0)
 

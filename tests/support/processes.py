@@ -51,11 +51,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(data_dir: Path, *, port: int | None = None) -> Iterator[str]:
+def serving(data_dir: Path, *, port: int | None = None, workers: int = 1) -> Iterator[str]:
     """`madoguchi serve` in a real process on a loopback port; yields the base URL."""
     port = port or free_port()
+    args = ["--workers", str(workers)] if workers != 1 else []
     proc = subprocess.Popen(
-        [str(MADOGUCHI), "serve", "--data-dir", str(data_dir), "--port", str(port)],
+        [str(MADOGUCHI), "serve", "--data-dir", str(data_dir), "--port", str(port), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

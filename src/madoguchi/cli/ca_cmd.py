@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -158,6 +159,82 @@ def cmd_crl(
     )
 
 
+MANIFEST = ".madoguchi-ocsp-export"
+
+
+def _write_if_changed(path: Path, data: bytes) -> bool:
+    """Replace the file atomically unless it holds these bytes already (a CDN or a server's
+    ETag keeps seeing an unchanged answer as unchanged)."""
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+    return True
+
+
+def cmd_export_ocsp(
+    out: Annotated[Path, typer.Option("--out", help="書き出すディレクトリ")],
+    data_dir: DataDirOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """署名済みの OCSP 応答を、有効な証明書ごとに静的ファイルとして書き出します（ファイル名は RFC 5019 の GET のパス。nginx や CDN で配信できます）"""
+    from madoguchi.services.ocsp_export import static_answers
+
+    with handled(json):
+        c = container(data_dir)
+        ca = c.ca
+        out.mkdir(parents=True, exist_ok=True)
+        manifest = out / MANIFEST
+        before = set(manifest.read_text().split()) if manifest.exists() else set()
+        names: set[str] = set()
+        written = unchanged = 0
+        per_kind = {kind.value: 0 for kind in ca.authorities}
+        for answer in static_answers(ca, c.ocsp_reader):
+            if answer.name not in names:
+                per_kind[answer.kind.value] += 1
+            names.add(answer.name)
+            if _write_if_changed(out / answer.name, answer.der):
+                written += 1
+            else:
+                unchanged += 1
+        removed = 0
+        for name in before - names:  # certificates expired since the last export
+            if (out / name).is_file():
+                (out / name).unlink()
+                removed += 1
+        tmp = out / f".{MANIFEST}.tmp"
+        tmp.write_text("".join(f"{name}\n" for name in sorted(names)))
+        tmp.replace(manifest)
+    data = {
+        "directory": str(out),
+        "answers": len(names),
+        "by_kind": per_kind,
+        "written": written,
+        "unchanged": unchanged,
+        "removed": removed,
+    }
+    emit(
+        data,
+        json_mode=json,
+        title="OCSP 応答を書き出しました",
+        rows=[
+            ("ディレクトリ", str(out)),
+            (
+                "応答の数",
+                f"{len(names)}（署名用 {per_kind.get('sign', 0)}、利用者証明用 "
+                f"{per_kind.get('auth', 0)}）",
+            ),
+            ("更新したファイル", str(written)),
+            ("変更なし", str(unchanged)),
+            ("削除（期限切れ）", str(removed)),
+        ],
+    )
+
+
 def cmd_db_upgrade(data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
     """データベースを最新のスキーマにします"""
     with handled(json):
@@ -174,7 +251,9 @@ def cmd_db_upgrade(data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
 def cmd_serve(
     host: Annotated[str, typer.Option(help="待ち受けるアドレス")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="ポート番号", min=1, max=65535)] = 8080,
-    workers: Annotated[int, typer.Option(help="ワーカー数", min=1)] = 1,
+    workers: Annotated[
+        int, typer.Option(help="ワーカープロセス数（CPU コア数まで。既定 1）", min=1)
+    ] = 1,
     data_dir: DataDirOpt = None,
 ) -> None:
     """HTTP サービスを起動します（窓口の画面 /staff/、公開ページ /、API /api/v1、/ocsp、/crl）"""
@@ -183,16 +262,22 @@ def cmd_serve(
     from madoguchi.web.app import create_app
 
     with handled(False):
-        app = create_app(container(data_dir))
+        c = container(data_dir)
+        c.ca  # noqa: B018 - migrate, load the CAs and renew a responder once, here
+        app = create_app(c) if workers == 1 else None
     print(f"madoguchi: http://{host}:{port}/ （Ctrl+C で停止）", flush=True)
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        workers=1 if workers == 1 else workers,
-        log_level="warning",
-        access_log=False,
-    )
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": "warning",
+        "access_log": False,
+    }
+    if app is not None:
+        uvicorn.run(app, **options)
+        return
+    # several processes: each imports the application and builds it from the environment
+    os.environ["MADOGUCHI_DATA_DIR"] = str(c.settings.data_dir.resolve())
+    uvicorn.run("madoguchi.web.asgi:create", factory=True, workers=workers, **options)
 
 
 def build() -> tuple[typer.Typer, typer.Typer]:
@@ -201,6 +286,7 @@ def build() -> tuple[typer.Typer, typer.Typer]:
     ca.command("export")(cmd_export)
     ca.command("revoke")(cmd_revoke)
     ca.command("crl")(cmd_crl)
+    ca.command("export-ocsp")(cmd_export_ocsp)
     db = typer.Typer(help="データベースの操作", no_args_is_help=True)
     db.command("upgrade")(cmd_db_upgrade)
     return ca, db

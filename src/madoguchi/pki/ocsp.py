@@ -57,6 +57,8 @@ class OcspQuery:
     issuer_key_hash: bytes
     serial: int
     algorithm: hashes.HashAlgorithm
+    #: the request carries extensions (a nonce): its bytes are not the same at each asking
+    has_extensions: bool = False
 
 
 def parse_request(der: bytes) -> OcspQuery:
@@ -66,7 +68,13 @@ def parse_request(der: bytes) -> OcspQuery:
     try:
         req = ocsp.load_der_ocsp_request(der)
         algorithm = req.hash_algorithm
-        query = OcspQuery(req.issuer_name_hash, req.issuer_key_hash, req.serial_number, algorithm)
+        query = OcspQuery(
+            req.issuer_name_hash,
+            req.issuer_key_hash,
+            req.serial_number,
+            algorithm,
+            has_extensions=len(req.extensions) > 0,
+        )
     except (ValueError, TypeError, x509.UnsupportedGeneralNameType) as exc:
         raise PkiError("ocsp_malformed", f"cannot parse the OCSP request: {exc}") from exc
     except Exception as exc:  # cryptography raises UnsupportedAlgorithm for exotic CertIDs
@@ -88,6 +96,20 @@ def decode_get_path(path: str) -> bytes:
 def get_path(request_der: bytes) -> str:
     """The RFC 5019 GET path of a request (what a static server or CDN serves)."""
     return quote(base64.b64encode(request_der).decode(), safe="")
+
+
+def build_request(
+    authority: Authority, serial: int, algorithm: hashes.HashAlgorithm | None = None
+) -> bytes:
+    """The DER request a client builds for one certificate of this CA, without nonce
+    (RFC 5019 §2.1): by default a SHA-1 CertID, byte for byte what ``openssl ocsp -issuer …
+    -cert … -no_nonce`` sends — the name under which a static server finds the answer."""
+    algorithm = algorithm or SUPPORTED_HASHES["sha1"]
+    name_hash, key_hash = authority.issuer_hashes(algorithm)
+    builder = ocsp.OCSPRequestBuilder().add_certificate_by_hash(
+        name_hash, key_hash, serial, algorithm
+    )
+    return builder.build().public_bytes(Encoding.DER)
 
 
 def find_authority(query: OcspQuery, authorities: list[Authority]) -> Authority | None:

@@ -6,6 +6,7 @@ work so the counter can issue, write the card and supersede in a single transact
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 from collections.abc import Mapping
@@ -14,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import BinaryIO
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509 import ocsp as x509_ocsp
 
@@ -36,10 +37,19 @@ from madoguchi.rules.revocation import (
     next_status,
 )
 from madoguchi.rules.validity import CertKind
+from madoguchi.services.ocsp_cache import (
+    OcspMemory,
+    OcspStoreReader,
+    counters,
+    issue_counter,
+    status_counter,
+)
 from madoguchi.services.ports import Clock, UnitOfWorkPort, UowFactory
 
 KINDS = (CertKind.SIGN, CertKind.AUTH)
 SHA1 = ocsp.SUPPORTED_HASHES["sha1"]
+#: the counters that say whether an OCSP answer kept in memory is still right
+OCSP_COUNTERS = tuple(counters(KINDS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,12 +150,28 @@ class CaService:
         authorities: Mapping[CertKind, Authority],
         policy: CaPolicy,
         clock: Clock,
+        *,
+        ocsp_reader: OcspStoreReader | None = None,
+        ocsp_memory_entries: int = 20_000,
     ) -> None:
+        """``ocsp_reader`` reads :data:`OCSP_COUNTERS` and pre-signed answers cheaply (the
+        store's OcspReader); without one, they are read through a unit of work."""
         self.uow_factory = uow_factory
         self.authorities = dict(authorities)
         self.policy = policy
         self.clock = clock
         self._crl_cache: dict[tuple[CertKind, int | None], tuple[int, datetime, bytes]] = {}
+        self._ocsp_reader = ocsp_reader
+        self.ocsp_memory = OcspMemory(
+            ocsp_reader.counters if ocsp_reader is not None else self._read_counters,
+            ocsp_memory_entries,
+            presigned=ocsp_reader.presigned if ocsp_reader is not None else None,
+            fresh_for=policy.ocsp_validity / 4,
+        )
+
+    def _read_counters(self) -> dict[str, int]:
+        with self.uow_factory() as uow:
+            return {name: uow.pki.counter(name) for name in OCSP_COUNTERS}
 
     # -- issuance ------------------------------------------------------------------------
     def issue_in(
@@ -272,7 +298,7 @@ class CaService:
         record: CertRecord | None,
         kind: CertKind,
         serial: int,
-        algorithm: ocsp.hashes.HashAlgorithm,
+        algorithm: hashes.HashAlgorithm,
         now: datetime,
     ) -> tuple[bytes, datetime]:
         authority = self.authorities[kind]
@@ -288,28 +314,63 @@ class CaService:
         der, next_update = self._sign_answer(record, record.kind, record.serial, SHA1, now)
         uow.pki.put_ocsp(record.kind, record.serial, der, now, next_update)
 
+    def ocsp_from_memory(self, request_der: bytes) -> bytes | None:
+        """The hot path, cheap enough to run on an event loop: the answer to request bytes
+        seen before, from memory, if no status changed since (or None: call
+        :meth:`ocsp_answer`). No parsing, no signature, one small read of the counters."""
+        return self.ocsp_memory.lookup(request_der, self.clock())
+
     def ocsp_answer(self, request_der: bytes) -> bytes:
-        """The DER answer to a DER request: cached when fresh, signed and cached otherwise."""
+        """The DER answer to a DER request: from memory, else the pre-signed one from the
+        store, else signed now (and kept, in the store for SHA-1 CertIDs of issued
+        certificates, in memory for all, until a quarter of its validity is left)."""
+        now = self.clock()
+        remembered = self.ocsp_memory.lookup(request_der, now)
+        if remembered is not None:
+            return remembered
         try:
             query = ocsp.parse_request(request_der)
         except PkiError:
-            return ocsp.error_response(x509_ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
+            return _error(x509_ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
         authority = ocsp.find_authority(query, list(self.authorities.values()))
         if authority is None:
-            return ocsp.error_response(x509_ocsp.OCSPResponseStatus.UNAUTHORIZED)
-        kind, now = authority.kind, self.clock()
+            return _error(x509_ocsp.OCSPResponseStatus.UNAUTHORIZED)
+        key = (authority.kind, query.serial, query.algorithm.name)
+        if not query.has_extensions:
+            self.ocsp_memory.name(request_der, key)
+        remembered = self.ocsp_memory.get(key, now)
+        if remembered is not None:
+            return remembered
+        der, next_update, counter, generation = self._answer_from_store(authority.kind, query, now)
+        refresh_at = next_update - self.policy.ocsp_validity / 4
+        self.ocsp_memory.put(key, der, refresh_at, counter, generation)
+        return der
+
+    def _answer_from_store(
+        self, kind: CertKind, query: ocsp.OcspQuery, now: datetime
+    ) -> tuple[bytes, datetime, str, int]:
+        """(answer, nextUpdate, the counter that invalidates it, its value before reading)."""
+        status, issued = status_counter(kind), issue_counter(kind)
+        fresh_for = self.policy.ocsp_validity / 4
+        if self._ocsp_reader is not None and query.algorithm.name == SHA1.name:
+            generation = self._ocsp_reader.counters()[status]  # before the answer, not after
+            found = self._ocsp_reader.presigned(kind, query.serial)
+            if found is not None and found[1] - now > fresh_for:
+                return found[0], found[1], status, generation
         with self.uow_factory() as uow:
+            generations = {status: uow.pki.counter(status), issued: uow.pki.counter(issued)}
             cacheable = query.algorithm.name == SHA1.name
             if cacheable:
                 cached = uow.pki.cached_ocsp(kind, query.serial)
-                if cached is not None and cached.next_update - now > self.policy.ocsp_validity / 4:
-                    return cached.der
+                if cached is not None and cached.next_update - now > fresh_for:
+                    return cached.der, cached.next_update, status, generations[status]
             record = uow.pki.certificate(kind, query.serial)
             der, next_update = self._sign_answer(record, kind, query.serial, query.algorithm, now)
             if cacheable and record is not None:
                 uow.pki.put_ocsp(kind, query.serial, der, now, next_update)
                 uow.commit()
-        return der
+        counter = status if record is not None else issued
+        return der, next_update, counter, generations[counter]
 
     # -- CRLs ----------------------------------------------------------------------------
     def publish_crl(
@@ -364,6 +425,11 @@ class CaService:
     def certificate(self, kind: CertKind, serial: int) -> CertRecord | None:
         with self.uow_factory() as uow:
             return uow.pki.certificate(kind, serial)
+
+
+@functools.cache
+def _error(status: x509_ocsp.OCSPResponseStatus) -> bytes:
+    return ocsp.error_response(status)
 
 
 def fingerprint(der: bytes) -> str:

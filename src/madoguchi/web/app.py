@@ -76,6 +76,8 @@ def create_app(container: Container) -> FastAPI:
         return response
 
     errors.install(app)
+    # outermost: OCSP answers skip the page middleware and the router altogether
+    app.add_middleware(pki_routes.OcspEndpoint, ca=lambda: container.ca)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(pki_routes.router())
     app.include_router(api.router())

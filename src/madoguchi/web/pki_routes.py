@@ -1,21 +1,111 @@
-"""The PKI endpoints relying parties use: OCSP (POST and RFC 5019 GET), CRLs, CA certificates."""
+"""The PKI endpoints relying parties use: OCSP (POST and RFC 5019 GET), CRLs, CA certificates.
+
+OCSP is a plain ASGI application in front of FastAPI (:class:`OcspEndpoint`): a relying
+party's request for an answer kept in memory is answered on the event loop — no routing, no
+middleware, no thread hop, no session — and only the rest goes to a worker thread
+(``CaService.ocsp_answer``: parse, the store, maybe a signature).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
 
 from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509 import ocsp as x509_ocsp
 from fastapi import APIRouter, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from madoguchi.pki.errors import PkiError
-from madoguchi.pki.ocsp import decode_get_path
+from madoguchi.pki.ocsp import decode_get_path, error_response
 from madoguchi.rules.validity import CertKind
+from madoguchi.services.ca import CaService
+
+log = logging.getLogger("madoguchi.ocsp")
 
 OCSP_REQUEST = "application/ocsp-request"
 OCSP_RESPONSE = "application/ocsp-response"
 PKIX_CRL = "application/pkix-crl"
 MAX_OCSP_BODY = 8192
+#: RFC 5019 §6: GET answers may be cached by HTTP proxies
+GET_CACHE_CONTROL = b"max-age=300, public, no-transform, must-revalidate"
+
+
+class OcspEndpoint:
+    """``POST /ocsp`` and ``GET /ocsp/{base64}``; everything else goes on to ``app``."""
+
+    def __init__(self, app: ASGIApp, ca: Callable[[], CaService]) -> None:
+        self.app = app
+        self._ca = ca
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path != "/ocsp" and not path.startswith("/ocsp/"):
+            await self.app(scope, receive, send)
+            return
+        method = scope["method"]
+        if method == "POST" and path == "/ocsp":
+            body = await _read_body(receive, MAX_OCSP_BODY)
+            if body is None:
+                await _send(send, 413, b"ocsp_request_too_large", b"text/plain")
+                return
+            await self._answer(send, body, [])
+        elif method == "GET" and path.startswith("/ocsp/"):  # empty: malformedRequest
+            try:
+                request_der = decode_get_path(path[len("/ocsp/") :])  # already %-decoded
+            except PkiError:
+                request_der = b""
+            await self._answer(send, request_der, [(b"cache-control", GET_CACHE_CONTROL)])
+        else:
+            await _send(send, 405, b"method_not_allowed", b"text/plain", [(b"allow", b"GET, POST")])
+
+    async def _answer(self, send: Send, request_der: bytes, headers: list[Any]) -> None:
+        ca = self._ca()
+        try:
+            der = ca.ocsp_from_memory(request_der)
+            if der is None:
+                der = await run_in_threadpool(ca.ocsp_answer, request_der)
+        except Exception:  # the store is down…: an OCSP error, never a traceback
+            log.exception("OCSP answer failed")
+            der = error_response(x509_ocsp.OCSPResponseStatus.INTERNAL_ERROR)
+            headers = []
+        await _send(send, 200, der, OCSP_RESPONSE.encode(), headers)
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The request body, or None when it is larger than ``limit``."""
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return b""
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def _send(
+    send: Send, status: int, body: bytes, media_type: bytes, headers: list[Any] | None = None
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", media_type),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def _kind(name: str) -> CertKind:
@@ -28,27 +118,6 @@ def _kind(name: str) -> CertKind:
 def router() -> APIRouter:
     r = APIRouter(include_in_schema=False)
     crl_lock = asyncio.Lock()
-
-    @r.post("/ocsp")
-    async def ocsp_post(request: Request) -> Response:
-        body = await request.body()
-        if len(body) > MAX_OCSP_BODY:
-            raise HTTPException(status_code=413, detail="ocsp_request_too_large")
-        der = await run_in_threadpool(request.app.state.container.ca.ocsp_answer, body)
-        return Response(der, media_type=OCSP_RESPONSE)
-
-    @r.get("/ocsp/{encoded:path}")
-    async def ocsp_get(request: Request, encoded: str) -> Response:
-        try:
-            der_request = decode_get_path(encoded)
-        except PkiError:
-            der_request = b""
-        der = await run_in_threadpool(request.app.state.container.ca.ocsp_answer, der_request)
-        return Response(
-            der,
-            media_type=OCSP_RESPONSE,
-            headers={"Cache-Control": "max-age=300, public, no-transform, must-revalidate"},
-        )
 
     @r.get("/crl/{name}.crl")
     async def crl(request: Request, name: str) -> Response:

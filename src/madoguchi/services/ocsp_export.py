@@ -1,0 +1,74 @@
+"""Pre-signed OCSP answers as static files, so a static server or a CDN answers OCSP at its
+own rate (RFC 5019 §6: answers without nonce can be cached and served by anyone).
+
+Each current certificate (not yet expired, any status) gives one answer, named by the RFC
+5019 GET path of the request a client builds for it: the URL-encoded base64 of the DER
+request with a SHA-1 CertID and no nonce (what ``openssl ocsp -issuer … -cert … -no_nonce``
+sends; :func:`madoguchi.pki.ocsp.build_request`). The answers are the ones the responder
+serves: pre-signed at issuance or status change, re-signed here when less than a quarter of
+their validity is left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from madoguchi.pki.ocsp import build_request, get_path
+from madoguchi.rules.validity import CertKind
+from madoguchi.services.ca import KINDS, CaService
+from madoguchi.services.ocsp_cache import OcspStoreReader, status_counter
+
+#: a status change is looked for again from this long before the export started (a
+#: transaction reads the clock a little before it commits)
+CHANGE_MARGIN = timedelta(minutes=10)
+PAGE = 5_000
+
+
+class OcspExportReader(OcspStoreReader, Protocol):
+    def current(
+        self, kind: CertKind, at: datetime, after_seq: int, limit: int
+    ) -> list[tuple[int, int, bytes | None, datetime | None]]: ...
+
+    def changed_since(self, kind: CertKind, at: datetime, since: datetime) -> list[int]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StaticAnswer:
+    kind: CertKind
+    serial: int
+    name: str  # the file name: the URL-encoded base64 of the request (no '/', no '=')
+    der: bytes
+
+
+def static_answers(ca: CaService, reader: OcspExportReader) -> Iterator[StaticAnswer]:
+    """Every current certificate's answer, page by page (memory stays flat). A status that
+    changes while they are read is given again at the end (the later one is the right one),
+    until the CA's status counters stand still: the set ends as current as the store."""
+    started = ca.clock()
+    before = reader.counters()
+    fresh_for = ca.policy.ocsp_validity / 4
+    for kind in KINDS:
+        authority = ca.authorities[kind]
+        after = 0
+        while page := reader.current(kind, ca.clock(), after, PAGE):
+            now = ca.clock()
+            for seq, serial, der, next_update in page:
+                request = build_request(authority, serial)
+                if der is None or next_update is None or next_update - now <= fresh_for:
+                    der = ca.ocsp_answer(request)  # signs, and keeps it in the store
+                yield StaticAnswer(kind, serial, get_path(request), der)
+                after = seq
+    for _ in range(10):
+        now_counters = reader.counters()
+        moved = [k for k in KINDS if now_counters[status_counter(k)] != before[status_counter(k)]]
+        if not moved:
+            return
+        before = now_counters
+        for kind in moved:
+            authority = ca.authorities[kind]
+            for serial in reader.changed_since(kind, ca.clock(), started - CHANGE_MARGIN):
+                request = build_request(authority, serial)
+                yield StaticAnswer(kind, serial, get_path(request), ca.ocsp_answer(request))
