@@ -15,9 +15,16 @@ from madoguchi.pki.keystore import FileKeyStore, KeyStore, Pkcs11KeyStore
 from madoguchi.pki.profiles import CaNames
 from madoguchi.rules.offices import Office
 from madoguchi.rules.validity import CertKind
-from madoguchi.services.ca import CaPolicy, CaService, initialise_authorities, load_authorities
+from madoguchi.services.ca import (
+    OCSP_COUNTERS,
+    CaPolicy,
+    CaService,
+    initialise_authorities,
+    load_authorities,
+)
 from madoguchi.services.card_renewal import CardRenewalService
 from madoguchi.services.cardside import CardSide
+from madoguchi.services.checkpoints import CheckpointService
 from madoguchi.services.counter import CounterConfig, CounterService
 from madoguchi.services.notices import NoticeService
 from madoguchi.services.ports import Clock, UnitOfWorkPort
@@ -25,6 +32,7 @@ from madoguchi.services.registry import RegistryService
 from madoguchi.services.siteconfig import SiteConfigService
 from madoguchi.services.staff import StaffPolicy, StaffService
 from madoguchi.store.db import make_engine, session_factory, upgrade
+from madoguchi.store.ocsp_reader import OcspReader
 from madoguchi.store.uow import UnitOfWork
 
 
@@ -99,7 +107,18 @@ class Container:
     def ca(self) -> CaService:
         self.migrate()
         authorities = load_authorities(self.uow, self.keys, self.policy, self.clock())
-        return CaService(self.uow, authorities, self.policy, self.clock)
+        return CaService(
+            self.uow,
+            authorities,
+            self.policy,
+            self.clock,
+            ocsp_reader=self.ocsp_reader,
+            ocsp_memory_entries=self.settings.ocsp_memory_entries,
+        )
+
+    @cached_property
+    def ocsp_reader(self) -> OcspReader:
+        return OcspReader(self.engine, OCSP_COUNTERS)
 
     @cached_property
     def vault(self) -> CardVault:
@@ -169,6 +188,17 @@ class Container:
             settings.data_dir / "notices",
             link,
             office,
+        )
+
+    @cached_property
+    def checkpoints(self) -> CheckpointService:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        self.migrate()
+        seed = read_or_create_secret(self.settings.secrets_dir / "audit-checkpoint.key")
+        key = Ed25519PrivateKey.from_private_bytes(seed)
+        return CheckpointService(
+            self.uow, self.clock, key, self.settings.data_dir / "audit" / "checkpoints.log"
         )
 
     @cached_property

@@ -18,8 +18,14 @@ def cmd_verify(data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
         c.migrate()
         with c.uow() as uow:
             report = verify_chain(uow.counter.audit_entries())
+        checkpoints = c.checkpoints.verify()
+    ok = report.ok and checkpoints.ok
     data = {
-        "ok": report.ok,
+        "ok": ok,
+        "chain_ok": report.ok,
+        "checkpoints_ok": checkpoints.ok,
+        "checkpoints": checkpoints.checked,
+        "checkpoint_problem": checkpoints.problem,
         "checked": report.checked,
         "broken_at": report.broken_at,
         "problem": report.problem,
@@ -30,16 +36,30 @@ def cmd_verify(data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
         json_mode=json,
         title="監査ログの検証",
         rows=[
-            ("結果", "正常" if report.ok else "改ざんを検出"),
+            ("結果", "正常" if ok else "改ざんを検出"),
             ("検証した件数", str(report.checked)),
+            ("チェックポイント", str(checkpoints.checked)),
         ],
-        notes=[report.message],
+        notes=[report.message, checkpoints.message],
     )
-    if not report.ok:
+    if not ok:
         sys.exit(1)
+
+
+def cmd_checkpoint(data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
+    """監査ログの最新の記録に署名したチェックポイントを作ります（cron で定期的に実行）"""
+    with handled(json):
+        cp = container(data_dir).checkpoints.make()
+    emit(
+        {"seq": cp.seq if cp else None, "hash": cp.hash if cp else None, "made": cp is not None},
+        json_mode=json,
+        title="監査ログのチェックポイント",
+        rows=[("結果", f"{cp.seq} 番目の記録に署名しました" if cp else "新しい記録はありません")],
+    )
 
 
 def build() -> typer.Typer:
     app = typer.Typer(help="監査ログ", no_args_is_help=True)
     app.command("verify")(cmd_verify)
+    app.command("checkpoint")(cmd_checkpoint)
     return app

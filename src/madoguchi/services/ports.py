@@ -90,6 +90,7 @@ class UnitOfWorkPort(Protocol):
     counter: Any  # store.counter_repository.CounterRepository (residents, cases, audit)
     staff: Any  # store.staff_repository.StaffRepository (accounts, sessions, settings)
     notices: Any  # store.notice_repository.NoticeRepository (campaigns, notices, batches)
+    checkpoints: Any  # store.checkpoint_repository.CheckpointRepository
 
     def __enter__(self) -> UnitOfWorkPort: ...
     def __exit__(

@@ -27,7 +27,7 @@ from sqlalchemy import Engine
 from madoguchi.store.backup import RestoreError, dump, restore
 
 MAGIC = b"MDGBAK1"
-FILE_DIRS = ("keys", "cards", "secrets", "notices")
+FILE_DIRS = ("keys", "cards", "secrets", "notices", "audit")
 STORE = "store.jsonl"
 MANIFEST = "manifest.json"
 

@@ -18,7 +18,12 @@ from typing import IO, Any
 from sqlalchemy import Date, Engine, LargeBinary, Table, func, insert, select, text
 
 from madoguchi.services.errors import ServiceError
-from madoguchi.store import counter_models, notice_models, staff_models  # noqa: F401 - tables
+from madoguchi.store import (  # noqa: F401 - tables
+    checkpoint_repository,
+    counter_models,
+    notice_models,
+    staff_models,
+)
 from madoguchi.store.db import current_revision
 from madoguchi.store.models import Base
 from madoguchi.store.types import UtcDateTime

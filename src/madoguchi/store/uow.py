@@ -6,6 +6,7 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from madoguchi.store.checkpoint_repository import CheckpointRepository
 from madoguchi.store.counter_repository import CounterRepository
 from madoguchi.store.notice_repository import NoticeRepository
 from madoguchi.store.repositories import PkiRepository
@@ -20,6 +21,7 @@ class UnitOfWork:
     counter: CounterRepository
     staff: StaffRepository
     notices: NoticeRepository
+    checkpoints: CheckpointRepository
 
     def __init__(self, factory: sessionmaker[Session]) -> None:
         self._factory = factory
@@ -30,6 +32,7 @@ class UnitOfWork:
         self.counter = CounterRepository(self.session)
         self.staff = StaffRepository(self.session)
         self.notices = NoticeRepository(self.session)
+        self.checkpoints = CheckpointRepository(self.session)
         return self
 
     def __exit__(

@@ -5,7 +5,12 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from madoguchi.store import counter_models, notice_models, staff_models  # noqa: F401 - registers the tables
+from madoguchi.store import (  # noqa: F401 - registers the tables
+    checkpoint_repository,
+    counter_models,
+    notice_models,
+    staff_models,
+)
 from madoguchi.store.models import Base
 
 config = context.config
