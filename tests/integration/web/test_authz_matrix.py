@@ -175,3 +175,32 @@ def test_a_branch_clerk_is_refused_every_counter_operation(world: dict[str, Any]
 def test_the_table_covers_every_route() -> None:
     for _, path in ROUTES:
         least_role(path)
+
+
+def test_every_form_refuses_a_post_without_its_csrf_token(world: dict[str, Any]) -> None:
+    """CSRF on every form: an admin (who may do everything) posting without the token is
+    refused with 403 on every POST route of the pages, and nothing changes."""
+    b: Browser = world["browsers"]["admin"]
+    with world["c"].uow() as uow:
+        before = sum(1 for _ in uow.counter.audit_entries())
+    posts = [p for m, p in ROUTES if m == "POST" and not p.startswith("/api/")]
+    assert len(posts) > 15
+    for path in posts:
+        r = b.client.post(fill(path, world["values"]), data={"x": "1"}, follow_redirects=False)
+        assert r.status_code == 403, path
+    with world["c"].uow() as uow:
+        assert sum(1 for _ in uow.counter.audit_entries()) == before
+
+
+def test_cookies_are_secure_under_https(tmp_path_factory: pytest.TempPathFactory) -> None:
+    from madoguchi.config import Settings
+
+    c = demo_container(tmp_path_factory.mktemp("https") / "data")
+    c.settings = Settings(  # the same store, served under an https public URL
+        data_dir=c.settings.data_dir,
+        public_base_url="https://madoguchi.example.jp",
+        password_hash_time_cost=1,
+        password_hash_memory_kib=64,
+    )
+    r = browser(c).login("clerk")
+    assert "Secure" in r.headers["set-cookie"]
