@@ -6,6 +6,7 @@ root, the delegated OCSP responder, and the end-entity certificates (`sign` and 
 
 from __future__ import annotations
 
+import base64
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +28,8 @@ _CA_UNITS = {
     CertKind.AUTH: "DEMO CA for user authentication",
 }
 _ID_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+# base32's alphabet mapped onto ours (32 symbols each: no I, O, 0, 1 to misread)
+_FROM_BASE32 = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _ID_ALPHABET)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +76,10 @@ class CaNames:
 
 
 def new_subject_id() -> str:
-    """The opaque identifier in an end-entity subject (never a number a person carries)."""
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(24))
+    """The opaque identifier in an end-entity subject (never a number a person carries):
+    24 symbols of :data:`_ID_ALPHABET`, 120 random bits (15 random bytes in base32, one
+    symbol per 5 bits; a fifth of the cost of 24 ``secrets.choice``, bench/issuance_bench)."""
+    return base64.b32encode(secrets.token_bytes(15)).decode("ascii").translate(_FROM_BASE32)
 
 
 def _key_usage(
