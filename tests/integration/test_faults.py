@@ -29,6 +29,7 @@ from cryptography import x509
 from madoguchi.bootstrap import Container
 from madoguchi.card.jpki import JpkiCard
 from madoguchi.config import Settings
+from madoguchi.pki.facts import facts_from_certificate
 from madoguchi.rules.dates import jst_date
 from madoguchi.rules.notices import NoticeState
 from madoguchi.rules.revocation import CertStatus, RevocationReason
@@ -56,11 +57,14 @@ def check_invariants(c: Container) -> None:
                         ]
                         assert newer, f"superseded {rec.serial_hex} without a successor"
                 sign = current.get(CertKind.SIGN)
-                live = (
-                    sign is not None and sign.not_after > c.clock()
-                )  # expired ones stay as they are
+                live = sign is not None and sign.not_after > c.clock()  # expired: left alone
                 if live and sign.status is CertStatus.GOOD and r.status.value == "resident":
-                    assert r.changed_at <= sign.not_before, f"{r.name}: moved, sign still good"
+                    # R-REV-1: a good sign certificate states the holder's current address;
+                    # one issued before the move must have been revoked by it
+                    facts = facts_from_certificate(x509.load_der_x509_certificate(sign.der))
+                    assert facts is not None and facts.address == r.address, (
+                        f"{r.name}: moved, sign certificate of the old address still good"
+                    )
         chain = verify_chain(uow.counter.audit_entries())
         assert chain.ok, chain.message
         for cp in uow.notices.campaigns():
