@@ -247,43 +247,44 @@ class NoticeService:
 
     # -- pause and resume --------------------------------------------------------------------
     def pause(self, campaign_id: str, actor: Actor) -> int:
-        with self.uow_factory() as uow:
-            campaign = self._campaign(uow, campaign_id)
-            uow.notices.update_campaign(replace(campaign, state=PAUSED))
-            numbers = [
-                n.number
-                for n in uow.notices.with_state(campaign_id, NoticeState.PLANNED, limit=10**9)
-                if n.batch_id is None
-            ]
-            moved = uow.notices.set_state(
-                numbers,
-                from_state=NoticeState.PLANNED,
-                to_state=NoticeState.DEFERRED,
-                event="defer",
-                at=self.clock(),
-                actor=actor.clerk,
-            )
-            self._audit(uow, actor, "notices.pause", {"campaign": campaign_id, "deferred": moved})
-            uow.commit()
-        return moved
+        """Stop sending: the planned notices not yet in a batch are deferred."""
+        return self._switch(
+            campaign_id, actor, PAUSED, NoticeState.PLANNED, NoticeState.DEFERRED, "defer"
+        )
 
     def resume(self, campaign_id: str, actor: Actor) -> int:
+        """Send again: the deferred notices are planned, to go out in expiry order."""
+        return self._switch(
+            campaign_id, actor, ACTIVE, NoticeState.DEFERRED, NoticeState.PLANNED, "resume"
+        )
+
+    def _switch(
+        self,
+        campaign_id: str,
+        actor: Actor,
+        campaign_state: str,
+        from_state: NoticeState,
+        to_state: NoticeState,
+        event: str,
+    ) -> int:
         with self.uow_factory() as uow:
             campaign = self._campaign(uow, campaign_id)
-            uow.notices.update_campaign(replace(campaign, state=ACTIVE))
+            uow.notices.update_campaign(replace(campaign, state=campaign_state))
             numbers = [
                 n.number
-                for n in uow.notices.with_state(campaign_id, NoticeState.DEFERRED, limit=10**9)
+                for n in uow.notices.with_state(campaign_id, from_state, limit=10**9)
+                if n.batch_id is None  # a batch a crash left open is finished as it is
             ]
             moved = uow.notices.set_state(
                 numbers,
-                from_state=NoticeState.DEFERRED,
-                to_state=NoticeState.PLANNED,
-                event="resume",
+                from_state=from_state,
+                to_state=to_state,
+                event=event,
                 at=self.clock(),
                 actor=actor.clerk,
             )
-            self._audit(uow, actor, "notices.resume", {"campaign": campaign_id, "resumed": moved})
+            action = "notices.pause" if campaign_state == PAUSED else "notices.resume"
+            self._audit(uow, actor, action, {"campaign": campaign_id, "moved": moved})
             uow.commit()
         return moved
 
