@@ -87,13 +87,17 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return data, log_file
 
 
-def text_of_database(db: Path) -> bytes:
+def text_of_database(db: Path, *, numbers: bool = True) -> bytes:
     """Every text value of every table (binary blobs are ciphertext or DER, checked apart)."""
     out = []
     with sqlite3.connect(db) as conn:
         for (table,) in conn.execute("select name from sqlite_master where type='table'"):
             for row in conn.execute(f'select * from "{table}"'):
-                out += [str(v).encode() for v in row if isinstance(v, str | int)]
+                out += [
+                    str(v).encode()
+                    for v in row
+                    if isinstance(v, str) or (numbers and isinstance(v, int))
+                ]
     return b"\n".join(out)
 
 
@@ -108,8 +112,11 @@ def test_no_pin_anywhere(system: tuple[Path, Path]) -> None:
         blob = path.read_bytes()
         assert SIGN_PASSWORD.encode() not in blob, path
         assert f'"{AUTH_PIN}"'.encode() not in blob and f"={AUTH_PIN}".encode() not in blob, path
-        assert b"9753" not in blob or path.suffix in (".card", ".pdf", ".db", ".backup"), path
-    text = text_of_database(data / "madoguchi.db")
+        if not path.name.startswith("madoguchi.db") and path.suffix not in (".card", ".pdf"):
+            # a 4-digit PIN as a value of its own, not four digits inside a hash or a blob
+            # (the store is checked column by column below; cards and PDFs are binary)
+            assert not re.search(rb"(?<![0-9A-Za-z])9753(?![0-9A-Za-z])", blob), path
+    text = text_of_database(data / "madoguchi.db", numbers=False)  # a PIN would be text
     for pin in (SIGN_PASSWORD, AUTH_PIN, "9753", DEMO_JUKI_PIN):
         assert not re.search(rf"(?<![0-9A-Z]){pin}(?![0-9A-Z])".encode(), text), pin
 
