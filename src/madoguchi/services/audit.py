@@ -29,6 +29,31 @@ class Actor:
 SYSTEM = Actor("system", "main", "batch")
 
 
+def record(
+    uow: Any,
+    at: datetime,
+    actor: Actor,
+    action: str,
+    detail: Mapping[str, Any] | None = None,
+    *,
+    case_id: str | None = None,
+    resident_id: str | None = None,
+    certificate: str | None = None,
+) -> None:
+    """Append one entry for ``actor`` in ``uow``'s transaction (the one way services log)."""
+    uow.counter.append_audit(
+        at=at,
+        clerk=actor.clerk,
+        office=actor.office,
+        terminal=actor.terminal,
+        action=action,
+        case_id=case_id,
+        resident_id=resident_id,
+        certificate=certificate,
+        detail=dict(detail or {}),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
     seq: int

@@ -37,7 +37,7 @@ from madoguchi.rules.procedures import (
 )
 from madoguchi.rules.revocation import RegistryEvent, RevocationReason, StatusChange
 from madoguchi.rules.validity import CertKind, renewal_offered
-from madoguchi.services.audit import Actor
+from madoguchi.services.audit import Actor, record
 from madoguchi.services.cardside import CardSide
 from madoguchi.services.domain import CardStatus, Case, InquiryLetter, Resident, ResidentStatus
 from madoguchi.services.errors import ConcurrentUpdate, NotFound, Refused
@@ -97,16 +97,14 @@ class CounterService:
         """Log a refusal the rules made (branch office, outside the window, …) for the
         supervisor's list of the day's refusals."""
         with self.ca.uow_factory() as uow:
-            uow.counter.append_audit(
-                at=self.ca.clock(),
-                clerk=actor.clerk,
-                office=actor.office,
-                terminal=actor.terminal,
-                action="counter.refused",
+            record(
+                uow,
+                self.ca.clock(),
+                actor,
+                "counter.refused",
+                {"code": code},
                 case_id=case_id,
                 resident_id=resident_id,
-                certificate=None,
-                detail={"code": code},
             )
             uow.commit()
 

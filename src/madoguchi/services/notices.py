@@ -41,7 +41,7 @@ from madoguchi.rules.notices import (
 from madoguchi.rules.offices import Office
 from madoguchi.rules.revocation import CertStatus
 from madoguchi.rules.validity import CertKind
-from madoguchi.services.audit import Actor
+from madoguchi.services.audit import Actor, record
 from madoguchi.services.domain import CardStatus, ResidentStatus
 from madoguchi.services.errors import NotFound, Refused
 from madoguchi.services.failpoints import failpoint
@@ -163,17 +163,7 @@ class NoticeService:
     def _audit(
         self, uow: UnitOfWorkPort, actor: Actor, action: str, detail: dict[str, object]
     ) -> None:
-        uow.counter.append_audit(
-            at=self.clock(),
-            clerk=actor.clerk,
-            office=actor.office,
-            terminal=actor.terminal,
-            action=action,
-            case_id=None,
-            resident_id=None,
-            certificate=None,
-            detail=detail,
-        )
+        record(uow, self.clock(), actor, action, detail)
 
     # -- planning ----------------------------------------------------------------------------
     def plan(

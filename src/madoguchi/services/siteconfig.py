@@ -12,7 +12,7 @@ from typing import Any
 
 from madoguchi.rules.fees import DEFAULT_FEE_SCHEDULE, FeeEntry, validate_schedule
 from madoguchi.rules.offices import DEFAULT_OFFICES, Office, OfficeCalendar
-from madoguchi.services.audit import Actor
+from madoguchi.services.audit import Actor, record
 from madoguchi.services.errors import Refused
 from madoguchi.services.ports import Clock, UowFactory
 
@@ -88,17 +88,7 @@ class SiteConfigService:
     def _save(self, key: str, value: Any, actor: Actor, detail: dict[str, object]) -> None:
         with self.uow_factory() as uow:
             uow.staff.put_setting(key, value, self.clock(), actor.clerk)
-            uow.counter.append_audit(
-                at=self.clock(),
-                clerk=actor.clerk,
-                office=actor.office,
-                terminal=actor.terminal,
-                action=f"config.{key}",
-                case_id=None,
-                resident_id=None,
-                certificate=None,
-                detail=detail,
-            )
+            record(uow, self.clock(), actor, f"config.{key}", detail)
             uow.commit()
 
     def save_office(self, office: Office, actor: Actor) -> None:

@@ -18,10 +18,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from madoguchi.rules.offices import DEFAULT_OFFICES, Office, office_by_code
-from madoguchi.services.audit import Actor
+from madoguchi.services.audit import Actor, record
 from madoguchi.services.domain import StaffAccount, StaffRole, StaffSession
 from madoguchi.services.errors import NotFound, Refused
-from madoguchi.services.ports import Clock, UowFactory
+from madoguchi.services.ports import Clock, UnitOfWorkPort, UowFactory
 
 MIN_PASSWORD = 10
 LOGIN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
@@ -77,18 +77,10 @@ class StaffService:
         )
         self._dummy_hash = self.hasher.hash(secrets.token_hex(16))
 
-    def _audit(self, uow, actor: Actor, action: str, detail: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
-        uow.counter.append_audit(
-            at=self.clock(),
-            clerk=actor.clerk,
-            office=actor.office,
-            terminal=actor.terminal,
-            action=action,
-            case_id=None,
-            resident_id=None,
-            certificate=None,
-            detail=detail,
-        )
+    def _audit(
+        self, uow: UnitOfWorkPort, actor: Actor, action: str, detail: dict[str, object]
+    ) -> None:
+        record(uow, self.clock(), actor, action, detail)
 
     # -- accounts ----------------------------------------------------------------------------
     def create_account(
