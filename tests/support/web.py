@@ -68,3 +68,13 @@ class Browser:
 
 def browser(c: Container) -> Browser:
     return Browser(TestClient(create_app(c), base_url="http://testserver"))
+
+
+def assert_pin_absent(pin: str, text: str) -> None:
+    """The PIN appears nowhere in ``text`` as a value of its own.
+
+    Case ids, serials, hashes and CSRF tokens may hold the same four digits by
+    chance (a flaky find in CI): a digit run inside a longer word is not the PIN.
+    """
+    found = re.search(rf"(?<![0-9A-Za-z_\-]){re.escape(pin)}(?![0-9A-Za-z_\-])", text)
+    assert found is None, text[max(0, found.start() - 80) : found.end() + 80]
