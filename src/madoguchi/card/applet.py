@@ -12,8 +12,9 @@ Holder commands (SPEC.md §9, R-CARD-AP):
                                    key and PIN EFs are never readable (``6981``).
 ``00 20 00 80 [Lc PIN]``           VERIFY the selected PIN EF → ``9000`` / ``63Cx`` /
                                    ``6983`` locked / ``6985`` never set. Without data it
-                                   spends nothing: ``9000`` if verified in this session,
-                                   else ``63Cx``.
+                                   spends nothing and always answers the counter,
+                                   ``63Cx`` (``63C0`` locked), verified or not — as real
+                                   JPKI cards do, and as OpenSC's ``jpki`` driver expects.
 ``80 2A 00 80 Lc DigestInfo 00``   COMPUTE DIGITAL SIGNATURE with the selected key EF
                                    (``0017``/``001A``) after its PIN (``6982``); the card
                                    pads with EMSA-PKCS1-v1_5. SHA-256/384/512 DigestInfos
@@ -202,11 +203,10 @@ def _verify(ctx: _Context, cmd: CommandApdu) -> bytes:
     kind = PIN_BY_EF[ctx.current(EfType.PIN)]
     record = ctx.memory.pin(kind)
     _require(record.is_set, SW.CONDITIONS_NOT_SATISFIED)
+    if not cmd.data:  # R-PIN-2: asking costs nothing, and is always told the counter
+        raise Refusal(sw_tries_left(record.tries_left))
     _require(not record.is_locked, SW.PIN_LOCKED)
     verified = ctx.session.verified
-    if not cmd.data:  # R-PIN-2: asking costs nothing
-        _require(kind in verified, sw_tries_left(record.tries_left))
-        return b""
     if record.matches(cmd.data):
         record.record_success()
         verified.add(kind)

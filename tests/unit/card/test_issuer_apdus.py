@@ -155,7 +155,8 @@ def test_r_pin_2_a_locked_pin_is_reset_at_the_counter(card: VirtualCard) -> None
     select_pin(card, PinKind.JUKI)
     for _ in range(3):
         card.transmit(verify(WRONG[PinKind.JUKI]))
-    assert sw_of(card.transmit(verify(None))) == SW.PIN_LOCKED
+    assert sw_of(card.transmit(verify(None))) == 0x63C0
+    assert sw_of(card.transmit(verify(PINS[PinKind.JUKI]))) == SW.PIN_LOCKED
     assert issuer_authenticate(card) == SW.OK
     assert sw_of(card.transmit(build_command(0, 0x2C, 0x02, 0x80, b"2580"))) == SW.OK
     assert sw_of(card.transmit(verify(None))) == 0x63C3

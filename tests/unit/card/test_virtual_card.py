@@ -152,9 +152,9 @@ def test_r_pin_2_wrong_tries_count_down_and_lock(
     assert sw_of(card.transmit(verify(None))) == 0x63C0 | limit
     for left in range(limit - 1, -1, -1):
         assert sw_of(card.transmit(verify(WRONG[pin]))) == 0x63C0 | left
-        assert sw_of(card.transmit(verify(None))) == (0x63C0 | left if left else SW.PIN_LOCKED)
+        assert sw_of(card.transmit(verify(None))) == 0x63C0 | left  # 63C0 once locked
     assert sw_of(card.transmit(verify(PINS[pin]))) == SW.PIN_LOCKED  # the right one: still locked
-    assert sw_of(card.transmit(verify(None))) == SW.PIN_LOCKED
+    assert sw_of(card.transmit(verify(None))) == 0x63C0
     card.reset()
     select_pin(card, pin)
     assert sw_of(card.transmit(verify(PINS[pin]))) == SW.PIN_LOCKED  # a power cycle does not help
@@ -176,7 +176,8 @@ def test_r_pin_2_the_right_pin_restores_the_counter(card: VirtualCard, pin: PinK
     for _ in range(pin.max_tries - 1):
         card.transmit(verify(WRONG[pin]))
     assert sw_of(card.transmit(verify(PINS[pin]))) == SW.OK
-    assert sw_of(card.transmit(verify(None))) == SW.OK  # verified in this session
+    # as a real JPKI card, the counter is told even when verified (OpenSC's driver relies on it)
+    assert sw_of(card.transmit(verify(None))) == 0x63C0 | pin.max_tries
     card.reset()
     select_pin(card, pin)
     assert sw_of(card.transmit(verify(None))) == 0x63C0 | pin.max_tries
@@ -192,8 +193,12 @@ def test_r_card_ap_a_wrong_try_ends_the_verification(card: VirtualCard) -> None:
 def test_r_card_ap_reset_and_leaving_the_application_end_verifications(card: VirtualCard) -> None:
     select_pin(card, PinKind.SIGN)
     run(card, verify(PINS[PinKind.SIGN]))
-    assert run(card, SELECT_JPKI, select_ef(0x001B), verify(None)) == SW.OK  # same AP: kept
-    assert run(card, SELECT_KENMEN, SELECT_JPKI, select_ef(0x001B), verify(None)) == 0x63C5
+    assert run(card, SELECT_JPKI, select_ef(0x0001), read(0, 16)) == SW.OK  # same AP: kept
+    assert (
+        run(card, SELECT_KENMEN, SELECT_JPKI, select_ef(0x0001), read(0, 16))
+        == SW.SECURITY_STATUS_NOT_SATISFIED
+    )
+    run(card, select_ef(0x001B))
     run(card, verify(PINS[PinKind.SIGN]))
     card.reset()
     assert (
