@@ -8,7 +8,9 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint bench soak sysdeps clean
 
+# sysdeps first: building pyscard needs Debian's swig and libpcsclite-dev
 $(STAMP): pyproject.toml uv.lock
+	@bash scripts/sysdeps.sh
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@test -x $(BIN)/uv || $(BIN)/pip install -q "uv==$(UV_VERSION)"
 	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --inexact --python $(BIN)/python -q

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Install the Debian packages the suite uses, when missing and when running as root.
 set -euo pipefail
-PACKAGES=(openssl softhsm2 postgresql chromium fonts-ipaexfont poppler-utils zbar-tools)
+PACKAGES=(openssl softhsm2 postgresql chromium fonts-ipaexfont poppler-utils zbar-tools
+  # PC/SC: the daemon, the virtual reader, OpenSC (the independent JPKI client), and what
+  # building pyscard needs (swig, the PC/SC headers); iproute2 for the tests' private network
+  pcscd vsmartcard-vpcd opensc swig libpcsclite-dev iproute2)
 # `sysdeps.sh bench` also installs the peers of the benchmarks (nginx, wrk)
 [ "${1:-}" = "bench" ] && PACKAGES+=(nginx-light wrk)
 missing=()

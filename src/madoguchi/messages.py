@@ -50,6 +50,11 @@ CARD_MESSAGES: dict[str, str] = {
     "card_data_error": "カードのデータが壊れています。",
     "malformed_apdu": "カードへのコマンドが正しくありません。",
     "invalid_card_id": "カードの番号が正しくありません。",
+    "pcsc_unavailable": "カードリーダーのサービス（pcscd）が動いていません。",
+    "no_reader": "カードリーダーが見つかりません。接続と名前を確かめてください。",
+    "no_card_in_reader": "カードリーダーにカードが入っていません。",
+    "reader_error": "カードリーダーとの通信に失敗しました。カードを入れ直してください。",
+    "vpcd_unreachable": "仮想カードリーダー（vpcd）に接続できません。pcscd が vpcd の設定で動いているか確かめてください。",
 }
 
 SYSTEM_MESSAGES: dict[str, str] = {

@@ -1,7 +1,7 @@
 """The My Number card: the JPKI application model, a virtual card, the API services use.
 
 Only the standard library, ``cryptography`` and :mod:`madoguchi.rules` are imported here
-(DESIGN.md layers). Modules:
+(DESIGN.md layers), and pyscard by :mod:`~madoguchi.card.pcsc`. Modules:
 
 * :mod:`~madoguchi.card.apdu` — command/response APDUs and status words;
 * :mod:`~madoguchi.card.layout` — AIDs, EF ids, access rules;
@@ -9,6 +9,9 @@ Only the standard library, ``cryptography`` and :mod:`madoguchi.rules` are impor
 * :mod:`~madoguchi.card.applet` — the command interpreter (every APDU the card knows);
 * :mod:`~madoguchi.card.virtual` — :class:`VirtualCard` and :class:`CardVault`;
 * :mod:`~madoguchi.card.jpki` — :class:`JpkiCard`, the thin API over any transport;
+* :mod:`~madoguchi.card.pcsc` — :class:`~madoguchi.card.pcsc.PcscReader`, a transport over a
+  real PC/SC reader (pyscard; imported only by those who use it);
+* :mod:`~madoguchi.card.vpcd` — the virtual card served in vsmartcard's virtual reader;
 * :mod:`~madoguchi.card.errors` — :class:`CardError` and its subclasses.
 """
 

@@ -22,6 +22,7 @@ from madoguchi.cli import (
     audit_cmd,
     backup_cmd,
     ca_cmd,
+    card_cmd,
     cert_cmd,
     demo_cmd,
     notices_cmd,
@@ -111,6 +112,7 @@ def build_app() -> typer.Typer:
     app.add_typer(audit_cmd.build(), name="audit")
     app.add_typer(staff_cmd.build(), name="staff")
     app.add_typer(notices_cmd.build(), name="notices")
+    app.add_typer(card_cmd.build(), name="card")
     app.command("serve")(ca_cmd.cmd_serve)
     app.command("demo-data")(demo_cmd.cmd_demo_data)
     app.command("backup")(backup_cmd.cmd_backup)
