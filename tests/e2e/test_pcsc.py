@@ -264,6 +264,16 @@ def test_madoguchi_card_reads_the_same_card(reader: VirtualReader, card: dict[st
     assert auth["not_after"] == card["auth_expires_on"]
     assert auth["name"] is None  # R-X509: the auth certificate carries no personal facts
 
+    wrong = madoguchi(
+        "card",
+        "show",
+        "--sign",
+        env={**reader.env, "MADOGUCHI_SIGN_PASSWORD": "WRONG2026"},
+        check=False,
+    )
+    assert wrong.returncode == 1
+    assert "パスワードが違います。あと 4 回間違えるとロックされます。" in wrong.stderr
+
     shown = madoguchi_json(
         "card",
         "show",
@@ -277,6 +287,10 @@ def test_madoguchi_card_reads_the_same_card(reader: VirtualReader, card: dict[st
     assert sign["not_after"] == card["sign_expires_on"]
     assert shown["certificates"]["auth_ca"]["subject"].startswith("OU=")
 
+    assert (
+        madoguchi_json("card", "pin-status", "--json", env=reader.env)["pins"]["sign"]["tries_left"]
+        == 5
+    )  # the right password restored the counter
     people = madoguchi("card", "show", env=reader.env).stdout
     assert "利用者証明用電子証明書" in people
     assert "令和13年4月1日" in people or card["auth_expires_on"][:4] in people

@@ -15,10 +15,11 @@ from typing import Annotated, Any
 
 import typer
 
-from madoguchi.card.errors import PinNotSet
+from madoguchi.card.errors import PinNotSet, WrongPin
 from madoguchi.card.jpki import JpkiCard
 from madoguchi.card.pcsc import PcscReader, list_readers
-from madoguchi.cli.common import DataDirOpt, JsonOpt, container, handled
+from madoguchi.cli.common import EXIT_REFUSED, DataDirOpt, JsonOpt, container, handled
+from madoguchi.cli.errors import fail
 from madoguchi.cli.output import emit
 from madoguchi.pki.facts import GENDER_LABELS
 from madoguchi.rules.dates import format_japanese_with_western
@@ -116,7 +117,16 @@ def cmd_show(
                 elif kind is CertKind.SIGN:
                     if password is None:
                         continue
-                    der = card.read_certificate(kind, sign_password=password)
+                    try:
+                        der = card.read_certificate(kind, sign_password=password)
+                    except WrongPin as exc:  # R-PIN-2: say how many tries are left
+                        fail(
+                            exc.code,
+                            "署名用電子証明書のパスワードが違います。"
+                            f"あと {exc.tries_left} 回間違えるとロックされます。",
+                            json_mode=json,
+                            exit_code=EXIT_REFUSED,
+                        )
                 else:
                     der = card.read_certificate(kind)
                 certificates[slot] = describe(load_certificate(der)) if der else None
