@@ -23,6 +23,11 @@ code                                 status word   meaning
 ``card_missing``                     —             no vault file for that card id
 ``card_tampered``                    —             the vault file fails authentication
 ``invalid_card_id``                  —             not a card id (``VC`` + 16 hex digits)
+``reader_error``                     —             a PC/SC failure (the reader's message)
+``pcsc_unavailable``                 —             no PC/SC service (pcscd not running)
+``no_reader``                        —             no reader, or none of that name
+``no_card_in_reader``                —             the reader is empty, or the card was pulled
+``vpcd_unreachable``                 —             no vpcd reader where the virtual card connects
 ===================================  ============  ==========================================
 """
 
@@ -151,6 +156,30 @@ class CardTampered(VaultError):
 
 class InvalidCardId(VaultError):
     code = "invalid_card_id"
+
+
+class ReaderError(CardError):
+    """A PC/SC failure that is the reader's, not the card's (:mod:`madoguchi.card.pcsc`)."""
+
+    code = "reader_error"
+
+
+class PcscUnavailable(ReaderError):
+    code = "pcsc_unavailable"
+
+
+class NoReader(ReaderError):
+    code = "no_reader"
+
+
+class NoCardInReader(ReaderError):
+    code = "no_card_in_reader"
+
+
+class VpcdUnreachable(ReaderError):
+    """Nothing answered on vpcd's port (is pcscd running with the vpcd reader?)."""
+
+    code = "vpcd_unreachable"
 
 
 def error_for_status(

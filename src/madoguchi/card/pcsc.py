@@ -9,7 +9,7 @@ The reader is opened shared and closed with a card reset, so that the PINs verif
 session do not outlive it (a real card keeps them until the reset). The same code drives a
 real reader and the test reader of :mod:`madoguchi.card.vpcd`.
 
-Errors are :class:`~madoguchi.card.errors.CardError` with their own codes:
+Errors are :class:`~madoguchi.card.errors.ReaderError` and its subclasses (card/errors.py):
 
 =========================  ============================================================
 ``pcsc_unavailable``       no PC/SC service (pcscd is not running or not reachable)
@@ -30,29 +30,17 @@ from typing import Any
 from smartcard import scard
 
 from madoguchi.card.apdu import MAX_LE, build_command, parse_command
-from madoguchi.card.errors import CardError, MalformedApdu
+from madoguchi.card.errors import (
+    MalformedApdu,
+    NoCardInReader,
+    NoReader,
+    PcscUnavailable,
+    ReaderError,
+)
 
 #: 6Cxx: "wrong Le, xx bytes available" (ISO 7816-4); the command is sent again with Le=xx
 _WRONG_LE = 0x6C
 _MAX_RETRIES = 2
-
-
-class PcscError(CardError):
-    """A PC/SC failure that is the reader's, not the card's."""
-
-    code = "reader_error"
-
-
-class PcscUnavailable(PcscError):
-    code = "pcsc_unavailable"
-
-
-class NoReader(PcscError):
-    code = "no_reader"
-
-
-class NoCardInReader(PcscError):
-    code = "no_card_in_reader"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,30 +56,48 @@ class ReaderInfo:
         return self.atr.hex(" ").upper() if self.atr is not None else None
 
 
+def _code(hresult: int) -> int:
+    return hresult & 0xFFFFFFFF  # pyscard gives some codes signed, some unsigned
+
+
+_ERROR_BY_CODE: dict[int, type[ReaderError]] = {
+    **dict.fromkeys(
+        map(_code, (scard.SCARD_E_NO_SERVICE, scard.SCARD_E_SERVICE_STOPPED)), PcscUnavailable
+    ),
+    **dict.fromkeys(
+        map(
+            _code,
+            (
+                scard.SCARD_E_NO_READERS_AVAILABLE,
+                scard.SCARD_E_UNKNOWN_READER,
+                scard.SCARD_E_READER_UNAVAILABLE,
+            ),
+        ),
+        NoReader,
+    ),
+    **dict.fromkeys(
+        map(
+            _code,
+            (
+                scard.SCARD_E_NO_SMARTCARD,
+                scard.SCARD_W_REMOVED_CARD,
+                scard.SCARD_W_UNPOWERED_CARD,
+                scard.SCARD_W_UNRESPONSIVE_CARD,
+            ),
+        ),
+        NoCardInReader,
+    ),
+}
+
+
 def _message(hresult: int) -> str:
-    return f"{scard.SCardGetErrorMessage(hresult).strip()} (0x{hresult & 0xFFFFFFFF:08X})"
+    return f"{scard.SCardGetErrorMessage(hresult).strip()} (0x{_code(hresult):08X})"
 
 
 def _check(hresult: int, what: str) -> None:
-    if hresult == scard.SCARD_S_SUCCESS:
-        return
-    code = hresult & 0xFFFFFFFF
-    if code in {scard.SCARD_E_NO_SERVICE & 0xFFFFFFFF, scard.SCARD_E_SERVICE_STOPPED & 0xFFFFFFFF}:
-        raise PcscUnavailable(f"{what}: {_message(hresult)}")
-    if code in {
-        scard.SCARD_E_NO_READERS_AVAILABLE & 0xFFFFFFFF,
-        scard.SCARD_E_UNKNOWN_READER & 0xFFFFFFFF,
-        scard.SCARD_E_READER_UNAVAILABLE & 0xFFFFFFFF,
-    }:
-        raise NoReader(f"{what}: {_message(hresult)}")
-    if code in {
-        scard.SCARD_E_NO_SMARTCARD & 0xFFFFFFFF,
-        scard.SCARD_W_REMOVED_CARD & 0xFFFFFFFF,
-        scard.SCARD_W_UNPOWERED_CARD & 0xFFFFFFFF,
-        scard.SCARD_W_UNRESPONSIVE_CARD & 0xFFFFFFFF,
-    }:
-        raise NoCardInReader(f"{what}: {_message(hresult)}")
-    raise PcscError(f"{what}: {_message(hresult)}")
+    if hresult != scard.SCARD_S_SUCCESS:
+        error = _ERROR_BY_CODE.get(_code(hresult), ReaderError)
+        raise error(f"{what}: {_message(hresult)}")
 
 
 class _Context:
@@ -109,7 +115,7 @@ class _Context:
 
     def reader_names(self) -> list[str]:
         hresult, names = scard.SCardListReaders(self.handle, [])
-        if hresult & 0xFFFFFFFF == scard.SCARD_E_NO_READERS_AVAILABLE & 0xFFFFFFFF:
+        if _code(hresult) == _code(scard.SCARD_E_NO_READERS_AVAILABLE):
             return []
         _check(hresult, "SCardListReaders")
         return list(names)
@@ -181,14 +187,14 @@ class PcscReader:
     def transmit(self, apdu: bytes) -> bytes:
         """One command APDU; a ``6Cxx`` answer is repeated with the Le the card asked for."""
         if self._card is None:
-            raise PcscError("the reader is closed")
+            raise ReaderError("the reader is closed")
         command = bytes(apdu)
         for _ in range(_MAX_RETRIES):
             hresult, response = scard.SCardTransmit(self._card, self._protocol, list(command))
             _check(hresult, "SCardTransmit")
             answer = bytes(response)
             if len(answer) < 2:
-                raise PcscError("the reader answered fewer than two bytes")
+                raise ReaderError("the reader answered fewer than two bytes")
             if answer[-2] != _WRONG_LE:
                 return answer
             try:

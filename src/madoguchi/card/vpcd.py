@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 
 from madoguchi.card.apdu import INS
-from madoguchi.card.errors import CardError
+from madoguchi.card.errors import CardError, VpcdUnreachable
 from madoguchi.card.virtual import VirtualCard
 
 log = logging.getLogger(__name__)
@@ -46,12 +46,6 @@ _CHANGING = {
     INS.ERASE_BINARY,
 }
 _MAX_MESSAGE = 0xFFFF
-
-
-class VpcdUnreachable(CardError):
-    """Nothing answered on vpcd's port (is pcscd running with the vpcd reader?)."""
-
-    code = "vpcd_unreachable"
 
 
 def connect(host: str, port: int, *, timeout: float = 10.0) -> socket.socket:

@@ -6,21 +6,27 @@ import pytest
 from smartcard import scard
 
 from madoguchi.card import pcsc
-from madoguchi.card.errors import CardError
-from madoguchi.card.vpcd import VpcdUnreachable
+from madoguchi.card.errors import (
+    CardError,
+    NoCardInReader,
+    NoReader,
+    PcscUnavailable,
+    ReaderError,
+    VpcdUnreachable,
+)
 from madoguchi.messages import CARD_MESSAGES
 
 
 @pytest.mark.parametrize(
     ("hresult", "error"),
     [
-        (scard.SCARD_E_NO_SERVICE, pcsc.PcscUnavailable),
-        (scard.SCARD_E_SERVICE_STOPPED, pcsc.PcscUnavailable),
-        (scard.SCARD_E_NO_READERS_AVAILABLE, pcsc.NoReader),
-        (scard.SCARD_E_UNKNOWN_READER, pcsc.NoReader),
-        (scard.SCARD_E_NO_SMARTCARD, pcsc.NoCardInReader),
-        (scard.SCARD_W_REMOVED_CARD, pcsc.NoCardInReader),
-        (scard.SCARD_E_SHARING_VIOLATION, pcsc.PcscError),
+        (scard.SCARD_E_NO_SERVICE, PcscUnavailable),
+        (scard.SCARD_E_SERVICE_STOPPED, PcscUnavailable),
+        (scard.SCARD_E_NO_READERS_AVAILABLE, NoReader),
+        (scard.SCARD_E_UNKNOWN_READER, NoReader),
+        (scard.SCARD_E_NO_SMARTCARD, NoCardInReader),
+        (scard.SCARD_W_REMOVED_CARD, NoCardInReader),
+        (scard.SCARD_E_SHARING_VIOLATION, ReaderError),
     ],
 )
 def test_pcsc_status_codes_map_to_card_errors(hresult: int, error: type[CardError]) -> None:
@@ -37,7 +43,7 @@ def test_success_is_not_an_error() -> None:
 
 @pytest.mark.parametrize(
     "error",
-    [pcsc.PcscError, pcsc.PcscUnavailable, pcsc.NoReader, pcsc.NoCardInReader, VpcdUnreachable],
+    [ReaderError, PcscUnavailable, NoReader, NoCardInReader, VpcdUnreachable],
 )
 def test_every_reader_error_has_a_japanese_message(error: type[CardError]) -> None:
     assert error.code in CARD_MESSAGES
