@@ -25,13 +25,12 @@ from madoguchi.pki.facts import GENDER_LABELS, facts_from_certificate
 from madoguchi.pki.records import CertRecord
 from madoguchi.rules.dates import jst_date
 from madoguchi.rules.fees import Fee
-from madoguchi.rules.offices import Office
+from madoguchi.rules.offices import Office, regular_closures_text
 from madoguchi.rules.procedures import PROCEDURES, ProcedureId, Purpose, Step
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.domain import Card, Case, InquiryLetter, Resident
 from madoguchi.services.notices import NoticeContent, NoticePrinter
 
-CLOSED_DAYS = "土日祝日・12月29日〜1月3日を除く"
 PAUSE_NOTE = (
     "この通知書は、送付を一時停止していたため、お届けが遅くなりました。"
     "行き違いですでに更新の手続きをお済ませの場合は、ご容赦ください。"
@@ -44,7 +43,7 @@ ITEM_LABELS = {
 
 
 def contact(city: str, office: Office) -> CityContact:
-    return CityContact.from_office(city, office, CLOSED_DAYS)
+    return CityContact.from_office(city, office, regular_closures_text())
 
 
 def notice_doc(content: NoticeContent, city: str) -> ExpiryNoticeDoc:

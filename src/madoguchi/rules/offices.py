@@ -81,9 +81,19 @@ def is_national_holiday(day: date) -> bool:
     return bool(jpholiday.is_holiday(day))
 
 
+#: the year-end and new-year closure, (month, day) to (month, day) inclusive
+YEAR_END_FROM, YEAR_END_UNTIL = (12, 29), (1, 3)
+
+
 def is_year_end_holiday(day: date) -> bool:
     """The year-end and new-year closure, 29 December to 3 January."""
-    return (day.month == 12 and day.day >= 29) or (day.month == 1 and day.day <= 3)
+    return (day.month, day.day) >= YEAR_END_FROM or (day.month, day.day) <= YEAR_END_UNTIL
+
+
+def regular_closures_text() -> str:
+    """The closed days that every office keeps, as printed beside the hours on letters."""
+    (m1, d1), (m2, d2) = YEAR_END_FROM, YEAR_END_UNTIL
+    return f"土日祝日・{m1}月{d1}日〜{m2}月{d2}日を除く"
 
 
 @dataclass(frozen=True, slots=True)
