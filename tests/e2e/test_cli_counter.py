@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+from madoguchi.rules.dates import jst_date
+from madoguchi.rules.validity import in_renewal_window
 from tests.support.processes import madoguchi, madoguchi_json
 
 
@@ -15,7 +18,9 @@ def test_demo_data_covers_every_interesting_state(tmp_path: Path) -> None:
     people = {r["name"]: r for r in out["residents"]}
     states = {c["status"] for r in people.values() for c in r["certificates"]}
     assert {"good", "expired", "revoked", "held"} <= states
-    assert people["十勝　花子"]["certificates"][0]["expires_on"] == "2027-02-10"  # expiring soon
+    # expiring soon, whatever the day: the renewal window is open (R-VAL-3)
+    expires = date.fromisoformat(people["十勝　花子"]["certificates"][0]["expires_on"])
+    assert in_renewal_window(jst_date(datetime.now(UTC)), expires)
     assert [c["kind"] for c in people["北　さくら"]["certificates"]] == ["auth"]  # a minor
     assert people["川西　翔"]["birth"] == "2000-02-29"
     assert people["大正　ゆい"]["status"] == "moved_out"

@@ -49,6 +49,17 @@ class DemoPerson:
     issued_years_ago: float | None  # None: no certificate yet
     then: str | None = None  # what happens afterwards
     adult_ward: bool = False
+    # the birth date moves with the day the data is made, so that the state it shows (a
+    # renewal window open now) holds on any day, not only on REFERENCE_DAY
+    moves_with_today: bool = False
+
+    def birth_on(self, today: date) -> date:
+        """The birth date for data made on ``today`` (``birth`` on REFERENCE_DAY)."""
+        return self.birth + (today - REFERENCE_DAY) if self.moves_with_today else self.birth
+
+
+#: the day the demo people's fixed facts were written for (their birth dates as stated)
+REFERENCE_DAY = date(2026, 11, 24)
 
 
 PEOPLE: tuple[DemoPerson, ...] = (
@@ -69,6 +80,7 @@ PEOPLE: tuple[DemoPerson, ...] = (
         "北海道帯広市東3条南10丁目4番地",
         4.7,
         4.7,
+        moves_with_today=True,  # her certificates end 78 days from today: renewal window open
     ),
     DemoPerson(
         "西 一郎",
@@ -179,7 +191,7 @@ def load_demo_data(
             new_resident_id(),
             person.name,
             person.kana,
-            person.birth,
+            person.birth_on(today),
             person.gender,
             person.address,
             ResidentStatus.RESIDENT,
