@@ -24,6 +24,7 @@ if [ ! -f "$DATA/testcard/sign.pem" ]; then
       --address "北海道帯広市西5条南7丁目1番地" --out "$DATA/testcard"
 fi
 run cert show "$DATA/testcard/sign.pem"
+CARD=$(basename "$(ls "$DATA"/testcard/VC*.card | head -1)" .card)
 
 cat <<MSG
 
@@ -40,5 +41,7 @@ Try, in another terminal:
   openssl ocsp -issuer $DATA/ca/sign-ca.pem -cert $DATA/testcard/sign.pem \\
       -url http://127.0.0.1:$PORT/ocsp -CAfile $DATA/ca/sign-ca.pem -no_nonce
   curl -s http://127.0.0.1:$PORT/crl/sign.crl | openssl crl -inform DER -noout -text
+The test card in a virtual card reader (needs pcscd running with vsmartcard-vpcd; docs/cards.md):
+  $M card serve-vpcd $CARD --data-dir $DATA     # then: pkcs15-tool --list-certificates
 MSG
 exec "$M" serve --port "$PORT"
