@@ -215,19 +215,42 @@ def test_crl_numbers_increase(container: Container) -> None:
     assert numbers == sorted(numbers) and len(set(numbers)) == 3
 
 
-def test_ocsp_answers_are_presigned_and_replaced_on_change(container: Container) -> None:
+def test_ocsp_answers_are_signed_at_the_first_request_and_replaced_on_change(
+    container: Container,
+) -> None:
     ca = container.ca
     rec = issue(ca, CertKind.AUTH)
     with container.uow() as uow:
-        cached = uow.pki.cached_ocsp(CertKind.AUTH, rec.serial)
-    assert cached is not None  # signed at issuance
+        assert uow.pki.cached_ocsp(CertKind.AUTH, rec.serial) is None  # none at issuance
     first = ocsp_status(ca, rec)
+    with container.uow() as uow:
+        cached = uow.pki.cached_ocsp(CertKind.AUTH, rec.serial)
+    assert cached is not None  # signed at the first request, and kept
     again = ocsp_status(ca, rec)
     assert first.produced_at_utc == again.produced_at_utc  # served from the cache
     ca.revoke(CertKind.AUTH, rec.serial, RevocationReason.UNSPECIFIED)
     with container.uow() as uow:
         replaced = uow.pki.cached_ocsp(CertKind.AUTH, rec.serial)
     assert replaced is not None and replaced.der != cached.der
+    assert ocsp_status(ca, rec).certificate_status is x_ocsp.OCSPCertStatus.REVOKED
+
+
+def test_presign_signs_and_stores_answers_in_batches(container: Container) -> None:
+    ca = container.ca
+    recs = [issue(ca, CertKind.AUTH) for _ in range(5)]
+    ca.revoke(CertKind.AUTH, recs[0].serial, RevocationReason.UNSPECIFIED)
+    signed = ca.presign(CertKind.AUTH, [r.serial for r in recs] + [12345], chunk=2)
+    assert set(signed) == {r.serial for r in recs}  # the serial never issued is left out
+    statuses = {
+        serial: x_ocsp.load_der_ocsp_response(der).certificate_status
+        for serial, (der, _) in signed.items()
+    }
+    assert statuses[recs[0].serial] is x_ocsp.OCSPCertStatus.REVOKED  # the status it has
+    assert all(statuses[r.serial] is x_ocsp.OCSPCertStatus.GOOD for r in recs[1:])
+    with container.uow() as uow:
+        for r in recs:
+            cached = uow.pki.cached_ocsp(CertKind.AUTH, r.serial)
+            assert cached is not None and cached.der == signed[r.serial][0]
 
 
 def test_responder_certificates_are_renewed_automatically(

@@ -24,7 +24,7 @@ from madoguchi.pki.signer import KeySigner
 from madoguchi.rules.revocation import RevocationReason
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.ca import CaService
-from madoguchi.services.ocsp_export import static_answers
+from madoguchi.services.ocsp_export import presign_missing, static_answers
 from tests.support.clock import FakeClock
 
 FACTS = HolderFacts.create("帯広 太郎", "1", date(1980, 7, 1), "北海道帯広市西5条南7丁目1番地")
@@ -108,19 +108,53 @@ def test_the_hot_path_opens_no_transaction_and_signs_nothing(worker: Container) 
     assert answer(first).certificate_status is GOOD
     uows = CountingUow(ca)
     for _ in range(5):
-        assert ca.ocsp_from_memory(req) == first  # the very answer pre-signed at issuance
+        assert ca.ocsp_from_memory(req) == first  # the very answer signed at the first request
         assert ca.ocsp_answer(req) == first
     assert uows.opened == 0
 
 
-def test_the_answer_pre_signed_at_issuance_is_served_without_a_transaction(
-    worker: Container,
+def test_a_presigned_answer_is_served_without_a_transaction(
+    worker: Container, other: Container
 ) -> None:
     ca = worker.ca
     rec = issue(ca)
+    assert presign_missing(other.ca, other.ocsp_reader) == 1  # the job, in another process
+    assert presign_missing(other.ca, other.ocsp_reader) == 0  # nothing left to sign
     uows = CountingUow(ca)
     assert answer(ca.ocsp_answer(request(ca, CertKind.SIGN, rec.serial))).certificate_status is GOOD
     assert uows.opened == 0  # read with the store's OCSP reader, not through a session
+
+
+def test_the_first_request_signs_once_and_another_process_reuses_it(
+    worker: Container, other: Container
+) -> None:
+    ca = worker.ca
+    rec = issue(ca)  # no answer signed at issuance
+    req = request(ca, CertKind.SIGN, rec.serial)
+    assert worker.ocsp_reader.presigned(CertKind.SIGN, rec.serial) is None
+    first = ca.ocsp_answer(req)  # a cache miss: signed now, kept in the store
+    assert answer(first).certificate_status is GOOD
+    assert worker.ocsp_reader.presigned(CertKind.SIGN, rec.serial) == (
+        first,
+        answer(first).next_update_utc,
+    )
+    uows = CountingUow(other.ca)
+    assert other.ca.ocsp_answer(req) == first  # the same bytes: not signed again
+    assert uows.opened == 0
+
+
+def test_an_unknown_answer_is_not_served_after_the_certificate_is_issued(
+    worker: Container, other: Container
+) -> None:
+    """A serial asked before it exists answers `unknown`; once another process issued a
+    certificate, `issue-seq` moved and the kept `unknown` is not served any more."""
+    ca = worker.ca
+    rec = issue(ca)
+    req = request(ca, CertKind.SIGN, rec.serial + 1)
+    assert answer(ca.ocsp_answer(req)).certificate_status is UNKNOWN
+    assert ca.ocsp_from_memory(req) is not None
+    issue(other.ca)
+    assert ca.ocsp_from_memory(req) is None
 
 
 @pytest.mark.parametrize("algorithm", ["sha1", "sha256"])
@@ -208,7 +242,11 @@ def test_static_answers_cover_current_certificates_and_follow_revocations(
     ca.revoke(CertKind.AUTH, revoked.serial, RevocationReason.SUPERSEDED)
     answers = {a.serial: a for a in static_answers(ca, worker.ocsp_reader)}
     assert set(answers) == {kept.serial, revoked.serial}
-    assert answer(answers[kept.serial].der).certificate_status is GOOD
+    assert answer(answers[kept.serial].der).certificate_status is GOOD  # signed for the export
+    assert worker.ocsp_reader.presigned(CertKind.SIGN, kept.serial) == (
+        answers[kept.serial].der,
+        answer(answers[kept.serial].der).next_update_utc,
+    )  # and kept: the responder serves the same bytes
     assert answer(answers[revoked.serial].der).certificate_status is REVOKED
     assert "/" not in answers[kept.serial].name and "=" not in answers[kept.serial].name
     clock.advance(days=4 * 365)  # both expired (2030-07-01): nothing to export
@@ -223,6 +261,8 @@ def test_the_reader_sees_counters_and_answers_of_other_processes(
     rec = issue(other.ca)
     after = reader.counters()
     assert after["issue-seq:sign"] == before["issue-seq:sign"] + 1
+    assert reader.presigned(CertKind.SIGN, rec.serial) is None  # none signed at issuance
+    other.ca.ocsp_answer(request(other.ca, CertKind.SIGN, rec.serial))  # the first request
     found = reader.presigned(CertKind.SIGN, rec.serial)
     assert found is not None and found[1] > clock() + timedelta(hours=23)
     assert answer(found[0]).certificate_status is GOOD

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import BinaryIO
@@ -45,6 +45,7 @@ from madoguchi.services.ocsp_cache import (
     status_counter,
 )
 from madoguchi.services.ports import Clock, UnitOfWorkPort, UowFactory
+from madoguchi.services.readonly import read_only
 
 KINDS = (CertKind.SIGN, CertKind.AUTH)
 SHA1 = ocsp.SUPPORTED_HASHES["sha1"]
@@ -143,6 +144,30 @@ def load_authorities(
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class IssueRequest:
+    """One certificate to issue: the card's key, its proof of possession, the expiry."""
+
+    kind: CertKind
+    spki_der: bytes
+    challenge: bytes
+    pop_signature: bytes
+    expires_on: date
+    facts: HolderFacts | None
+    card_id: str | None
+
+
+def _checked_key(r: IssueRequest) -> rsa.RSAPublicKey:
+    """The card's RSA-2048 key, once its proof of possession verified (R-PROC-6)."""
+    public_key = serialization.load_der_public_key(r.spki_der)
+    if not isinstance(public_key, rsa.RSAPublicKey) or public_key.key_size != 2048:
+        raise PkiError("key_type", "card keys are RSA-2048")
+    verify_pop(public_key, r.spki_der, r.challenge, r.pop_signature)
+    if r.kind is CertKind.SIGN and r.facts is None:
+        raise PkiError("facts_missing", "a signing certificate carries the four facts")
+    return public_key
+
+
 class CaService:
     def __init__(
         self,
@@ -170,7 +195,7 @@ class CaService:
         )
 
     def _read_counters(self) -> dict[str, int]:
-        with self.uow_factory() as uow:
+        with read_only(), self.uow_factory() as uow:
             return {name: uow.pki.counter(name) for name in OCSP_COUNTERS}
 
     # -- issuance ------------------------------------------------------------------------
@@ -186,45 +211,63 @@ class CaService:
         facts: HolderFacts | None,
         card_id: str | None,
     ) -> CertRecord:
-        """Verify the card's proof of possession, sign, record, pre-sign OCSP `good`."""
-        public_key = serialization.load_der_public_key(spki_der)
-        if not isinstance(public_key, rsa.RSAPublicKey) or public_key.key_size != 2048:
-            raise PkiError("key_type", "card keys are RSA-2048")
-        verify_pop(public_key, spki_der, challenge, pop_signature)
-        if kind is CertKind.SIGN and facts is None:
-            raise PkiError("facts_missing", "a signing certificate carries the four facts")
+        """Verify the card's proof of possession, sign, record.
+
+        The OCSP `good` answer is not signed here: it is signed at the first request for it
+        (:meth:`ocsp_answer`, then kept in the store and in memory) or in advance, in
+        batches, by :meth:`presign` (``ca export-ocsp``, a background job). An issuance
+        makes two signatures, not four (bench/issuance_bench.py). A certificate until then
+        unknown to OCSP moves ``issue-seq``, so no process serves an `unknown` it kept."""
+        request = IssueRequest(kind, spki_der, challenge, pop_signature, expires_on, facts, card_id)
+        return self.issue_many_in(uow, [request])[0]
+
+    def issue_many_in(
+        self, uow: UnitOfWorkPort, requests: Sequence[IssueRequest]
+    ) -> list[CertRecord]:
+        """:meth:`issue_in` for several certificates in one go (bulk issuance): every proof
+        checked first, then per CA one statement reserves the sequence numbers and one
+        writes the rows; the certificates are signed in between."""
+        keys = [_checked_key(r) for r in requests]
+        wanted: dict[str, int] = {}
+        for r in requests:
+            wanted[issue_counter(r.kind)] = wanted.get(issue_counter(r.kind), 0) + 1
+        reserved = uow.pki.next_values(wanted)
+        seqs = {kind: iter(reserved.get(issue_counter(kind), ())) for kind in KINDS}
         now = self.clock()
-        seq = uow.pki.next_value(f"issue-seq:{kind.value}")
-        partition = seq // self.policy.partition_size
-        serial = x509.random_serial_number()
-        req = EndEntityRequest(
-            kind=kind,
-            public_key=public_key,
-            serial=serial,
-            subject_id=new_subject_id(),
-            not_before=now,
-            not_after=end_of_day_jst(expires_on),
-            crl_url=self.policy.crl_url(kind, partition),
-            ocsp_url=self.policy.ocsp_url,
-            ca_issuers_url=self.policy.ca_issuers_url(kind),
-            facts=facts if kind is CertKind.SIGN else None,
-        )
-        cert = self.authorities[kind].issue(req)
-        record = CertRecord(
-            kind=kind,
-            serial=serial,
-            seq=seq,
-            partition=partition,
-            subject_id=req.subject_id,
-            card_id=card_id,
-            not_before=cert.not_valid_before_utc,
-            not_after=cert.not_valid_after_utc,
-            der=cert.public_bytes(serialization.Encoding.DER),
-            status=CertStatus.GOOD,
-        )
-        uow.pki.add_certificate(record)
-        self._presign(uow, record, now)
-        return record
+        records = []
+        for r, public_key in zip(requests, keys, strict=True):
+            seq = next(seqs[r.kind])
+            partition = seq // self.policy.partition_size
+            serial = x509.random_serial_number()
+            req = EndEntityRequest(
+                kind=r.kind,
+                public_key=public_key,
+                serial=serial,
+                subject_id=new_subject_id(),
+                not_before=now,
+                not_after=end_of_day_jst(r.expires_on),
+                crl_url=self.policy.crl_url(r.kind, partition),
+                ocsp_url=self.policy.ocsp_url,
+                ca_issuers_url=self.policy.ca_issuers_url(r.kind),
+                facts=r.facts if r.kind is CertKind.SIGN else None,
+            )
+            cert = self.authorities[r.kind].issue(req)
+            records.append(
+                CertRecord(
+                    kind=r.kind,
+                    serial=serial,
+                    seq=seq,
+                    partition=partition,
+                    subject_id=req.subject_id,
+                    card_id=r.card_id,
+                    not_before=cert.not_valid_before_utc,
+                    not_after=cert.not_valid_after_utc,
+                    der=cert.public_bytes(serialization.Encoding.DER),
+                    status=CertStatus.GOOD,
+                )
+            )
+        uow.pki.add_certificates(records)
+        return records
 
     def issue(
         self,
@@ -314,6 +357,28 @@ class CaService:
         der, next_update = self._sign_answer(record, record.kind, record.serial, SHA1, now)
         uow.pki.put_ocsp(record.kind, record.serial, der, now, next_update)
 
+    def presign(
+        self, kind: CertKind, serials: Sequence[int], *, chunk: int = 200
+    ) -> dict[int, tuple[bytes, datetime]]:
+        """Sign and store the SHA-1 answers of these certificates now (the status each has),
+        ``chunk`` to a transaction so the counter's writers never wait long; serials not
+        issued are left out. For ``ca export-ocsp`` and a background job after issuances:
+        the responder then finds them ready (:meth:`ocsp_answer`)."""
+        out: dict[int, tuple[bytes, datetime]] = {}
+        for start in range(0, len(serials), chunk):
+            with self.uow_factory() as uow:
+                now = self.clock()
+                for serial in serials[start : start + chunk]:
+                    # locked: a revocation committed meanwhile is not overwritten by `good`
+                    record = uow.pki.certificate(kind, serial, for_update=True)
+                    if record is None:
+                        continue
+                    der, next_update = self._sign_answer(record, kind, serial, SHA1, now)
+                    uow.pki.put_ocsp(kind, serial, der, now, next_update)
+                    out[serial] = (der, next_update)
+                uow.commit()
+        return out
+
     def ocsp_from_memory(self, request_der: bytes) -> bytes | None:
         """The hot path, cheap enough to run on an event loop: the answer to request bytes
         seen before, from memory, if no status changed since (or None: call
@@ -364,7 +429,9 @@ class CaService:
                 cached = uow.pki.cached_ocsp(kind, query.serial)
                 if cached is not None and cached.next_update - now > fresh_for:
                     return cached.der, cached.next_update, status, generations[status]
-            record = uow.pki.certificate(kind, query.serial)
+            # kept in the store: the row locked (PostgreSQL), so that a revocation committing
+            # meanwhile waits, then replaces this answer, never the other way round
+            record = uow.pki.certificate(kind, query.serial, for_update=cacheable)
             der, next_update = self._sign_answer(record, kind, query.serial, query.algorithm, now)
             if cacheable and record is not None:
                 uow.pki.put_ocsp(kind, query.serial, der, now, next_update)
@@ -411,7 +478,7 @@ class CaService:
         """The CRL to serve: re-published as soon as any status changed (R-REV-4), or when
         half its validity has passed; otherwise the last one, from memory."""
         now = self.clock()
-        with self.uow_factory() as uow:
+        with read_only(), self.uow_factory() as uow:
             generation = uow.pki.counter(f"status-gen:{kind.value}")
         cached = self._crl_cache.get((kind, partition))
         if cached and cached[0] == generation and now - cached[1] < self.policy.crl_validity / 2:
@@ -423,7 +490,7 @@ class CaService:
         return data
 
     def certificate(self, kind: CertKind, serial: int) -> CertRecord | None:
-        with self.uow_factory() as uow:
+        with read_only(), self.uow_factory() as uow:
             return uow.pki.certificate(kind, serial)
 
 

@@ -5,8 +5,9 @@ Each current certificate (not yet expired, any status) gives one answer, named b
 5019 GET path of the request a client builds for it: the URL-encoded base64 of the DER
 request with a SHA-1 CertID and no nonce (what ``openssl ocsp -issuer … -cert … -no_nonce``
 sends; :func:`madoguchi.pki.ocsp.build_request`). The answers are the ones the responder
-serves: pre-signed at issuance or status change, re-signed here when less than a quarter of
-their validity is left.
+serves: signed at a status change, at the first request, or here — the answers of
+certificates issued since (an issuance does not sign one: services/ca.py) and those with less
+than a quarter of their validity left are signed here, in batches (:meth:`CaService.presign`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,25 @@ class OcspExportReader(OcspStoreReader, Protocol):
     def changed_since(self, kind: CertKind, at: datetime, since: datetime) -> list[int]: ...
 
 
+def presign_missing(ca: CaService, reader: OcspExportReader) -> int:
+    """Sign the answers of current certificates that have none yet or whose answer has less
+    than a quarter of its validity left (a job to run after issuances, or before serving);
+    how many were signed."""
+    fresh_for = ca.policy.ocsp_validity / 4
+    signed = 0
+    for kind in KINDS:
+        after = 0
+        while page := reader.current(kind, ca.clock(), after, PAGE):
+            now = ca.clock()
+            due = [
+                s for _, s, der, nu in page if der is None or nu is None or nu - now <= fresh_for
+            ]
+            if due:
+                signed += len(ca.presign(kind, due))
+            after = page[-1][0]
+    return signed
+
+
 @dataclass(frozen=True, slots=True)
 class StaticAnswer:
     kind: CertKind
@@ -55,11 +75,16 @@ def static_answers(ca: CaService, reader: OcspExportReader) -> Iterator[StaticAn
         after = 0
         while page := reader.current(kind, ca.clock(), after, PAGE):
             now = ca.clock()
-            for seq, serial, der, next_update in page:
+            due = [
+                s for _, s, der, nu in page if der is None or nu is None or nu - now <= fresh_for
+            ]
+            signed = ca.presign(kind, due) if due else {}
+            for seq, serial, der, _ in page:
                 request = build_request(authority, serial)
-                if der is None or next_update is None or next_update - now <= fresh_for:
-                    der = ca.ocsp_answer(request)  # signs, and keeps it in the store
-                yield StaticAnswer(kind, serial, get_path(request), der)
+                answer = signed[serial][0] if serial in signed else der
+                if answer is None:  # not issued after all: cannot happen, but never a gap
+                    answer = ca.ocsp_answer(request)
+                yield StaticAnswer(kind, serial, get_path(request), answer)
                 after = seq
     for _ in range(10):
         now_counters = reader.counters()

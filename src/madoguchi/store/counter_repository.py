@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
@@ -47,6 +47,19 @@ _NEXT_AUDIT = (
         _COUNTERS.c.value,
         select(_AUDIT.c.hash)
         .where(_AUDIT.c.seq == _COUNTERS.c.value - 1)
+        .correlate(_COUNTERS)
+        .scalar_subquery(),
+    )
+)
+# the same for a block of ``step`` entries: the last number and the hash before the first
+_NEXT_AUDIT_BLOCK = (
+    update(_COUNTERS)
+    .where(_COUNTERS.c.name == AUDIT_SEQ)
+    .values(value=_COUNTERS.c.value + bindparam("step"))
+    .returning(
+        _COUNTERS.c.value,
+        select(_AUDIT.c.hash)
+        .where(_AUDIT.c.seq == _COUNTERS.c.value - bindparam("step"))
         .correlate(_COUNTERS)
         .scalar_subquery(),
     )
@@ -366,54 +379,84 @@ class CounterRepository:
 
         Core statements (no ORM object): audit rows are never changed once written, and
         every use case appends some, so this path is kept lean (bench/issuance_bench.py)."""
+        return self.append_audits(
+            [
+                {
+                    "at": at,
+                    "clerk": clerk,
+                    "office": office,
+                    "terminal": terminal,
+                    "action": action,
+                    "case_id": case_id,
+                    "resident_id": resident_id,
+                    "certificate": certificate,
+                    "detail": detail,
+                }
+            ]
+        )[0]
+
+    def append_audits(self, drafts: Sequence[Mapping[str, Any]]) -> list[AuditEntry]:
+        """Append entries in this order (each a mapping of :meth:`append_audit`'s keyword
+        arguments): their numbers reserved and the previous hash read in one statement, the
+        chain computed here, the rows written in one executemany (bulk issuance)."""
+        if not drafts:
+            return []
         conn = core(self.session)
-        row = conn.execute(_NEXT_AUDIT).one_or_none()
+        n = len(drafts)
+        row = conn.execute(_NEXT_AUDIT_BLOCK, {"step": n}).one_or_none()
         if row is None:  # the first entry ever
-            seq, prev = next_counter(self.session, AUDIT_SEQ), None
+            last, prev = next_counter(self.session, AUDIT_SEQ, n), None
         else:
-            seq, prev = int(row[0]), row[1]
-            if prev is None and seq > 1:
-                # PostgreSQL (READ COMMITTED) evaluates the subquery in the snapshot the
-                # statement began with, before the row lock was granted: when another
-                # transaction appended meanwhile, its entry is not visible to it yet. Read it
-                # again in a new statement (found by tests/soak: 20 terminals on PostgreSQL).
-                prev = conn.execute(_PREV_HASH, {"prev_seq": seq - 1}).scalar()
-                if prev is None:
-                    raise RuntimeError(f"audit entry {seq - 1} is missing")
-        entry = AuditEntry(
-            seq,
-            at,
-            clerk,
-            office,
-            terminal,
-            action,
-            case_id,
-            resident_id,
-            certificate,
-            detail or {},
-            prev or GENESIS,
-        )
-        entry = replace(entry, hash=entry_hash(entry))
-        conn.execute(
-            _NEW_AUDIT,
-            {
-                "seq": seq,
-                "at": at,
-                "clerk": clerk,
-                "office": office,
-                "terminal": terminal,
-                "action": action,
-                "case_id": case_id,
-                "resident_id": resident_id,
-                "certificate": certificate,
-                "detail": json.dumps(
-                    dict(entry.detail), ensure_ascii=False, sort_keys=True, default=str
-                ),
-                "prev_hash": entry.prev_hash,
-                "hash": entry.hash,
-            },
-        )
-        return entry
+            last, prev = int(row[0]), row[1]
+        first = last - n + 1
+        if prev is None and first > 1:
+            # PostgreSQL (READ COMMITTED) evaluates the subquery in the snapshot the
+            # statement began with, before the row lock was granted: when another
+            # transaction appended meanwhile, its entry is not visible to it yet. Read it
+            # again in a new statement (found by tests/soak: 20 terminals on PostgreSQL).
+            prev = conn.execute(_PREV_HASH, {"prev_seq": first - 1}).scalar()
+            if prev is None:
+                raise RuntimeError(f"audit entry {first - 1} is missing")
+        entries: list[AuditEntry] = []
+        rows: list[dict[str, Any]] = []
+        for seq, d in enumerate(drafts, start=first):
+            fields = (
+                seq,
+                d["at"],
+                d["clerk"],
+                d["office"],
+                d["terminal"],
+                d["action"],
+                d.get("case_id"),
+                d.get("resident_id"),
+                d.get("certificate"),
+                d.get("detail") or {},
+                prev or GENESIS,
+            )
+            # built twice rather than dataclasses.replace (which costs more than the hash)
+            entry = AuditEntry(*fields, entry_hash(AuditEntry(*fields)))
+            prev = entry.hash
+            entries.append(entry)
+            rows.append(
+                {
+                    "seq": seq,
+                    "at": entry.at,
+                    "clerk": entry.clerk,
+                    "office": entry.office,
+                    "terminal": entry.terminal,
+                    "action": entry.action,
+                    "case_id": entry.case_id,
+                    "resident_id": entry.resident_id,
+                    "certificate": entry.certificate,
+                    "detail": json.dumps(
+                        dict(entry.detail), ensure_ascii=False, sort_keys=True, default=str
+                    ),
+                    "prev_hash": entry.prev_hash,
+                    "hash": entry.hash,
+                }
+            )
+        conn.execute(_NEW_AUDIT, rows[0] if n == 1 else rows)
+        return entries
 
     def audit_between(
         self, start: datetime, end: datetime, *, limit: int = 1000

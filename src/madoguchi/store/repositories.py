@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -191,6 +191,16 @@ class PkiRepository:
     def next_value(self, name: str) -> int:
         return next_counter(self.session, name)
 
+    def next_values(self, counts: Mapping[str, int]) -> dict[str, range]:
+        """For each counter, ``count`` consecutive values reserved in one statement (a
+        block). Counters are taken in name order, so two transactions that both need
+        several never wait for each other crosswise (each row stays locked until commit)."""
+        out = {}
+        for name, step in sorted(counts.items()):
+            last = next_counter(self.session, name, step)
+            out[name] = range(last - step + 1, last + 1)
+        return out
+
     def counter(self, name: str) -> int:
         """A counter's current value (0 when never incremented)."""
         return int(
@@ -200,8 +210,11 @@ class PkiRepository:
     # -- certificates ------------------------------------------------------------------
     def add_certificate(self, rec: CertRecord) -> None:
         """A new row, written at once (a Core INSERT: the issuance's hot path)."""
-        core(self.session).execute(
-            _NEW_CERTIFICATE,
+        self.add_certificates([rec])
+
+    def add_certificates(self, recs: Sequence[CertRecord]) -> None:
+        """New rows in one statement (an executemany for several: bulk issuance)."""
+        rows = [
             {
                 "kind": rec.kind.value,
                 "serial_hex": rec.serial_hex,
@@ -216,8 +229,11 @@ class PkiRepository:
                 "status_changed_at": None,
                 "reason": None,
                 "crl_entry": None,
-            },
-        )
+            }
+            for rec in recs
+        ]
+        if rows:
+            core(self.session).execute(_NEW_CERTIFICATE, rows[0] if len(rows) == 1 else rows)
 
     def certificate(
         self, kind: CertKind, serial: int, *, for_update: bool = False
