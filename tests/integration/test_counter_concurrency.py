@@ -113,3 +113,67 @@ def test_same_card_two_cases(tmp_path: Path, db_url: str) -> None:
     assert len(errors) == 1
     assert isinstance(errors[0], ConcurrentUpdate)
     check(c, r)
+
+
+def test_the_cards_work_holds_no_lock_other_terminals_wait_for(tmp_path: Path, db_url: str) -> None:
+    """While one terminal's card is personalised (keys, PINs: seconds on a real card), no
+    transaction of the issuance is open: another terminal opens a case meanwhile, at once."""
+    c = Container(Settings(data_dir=tmp_path / "d", database_url=db_url))
+    c.init_ca()
+    r, other = setup(c), setup(c)
+    case_id = ready_case(c, r, T1)
+    prepare = c.card_side.prepare_issuance
+    opened: list[object] = []
+
+    def prepare_while_another_terminal_writes(*args: object, **kwargs: object) -> object:
+        def open_other() -> None:
+            opened.append(c.counter.open_case(kind=CaseKind.P1, resident_id=other.id, actor=T2))
+
+        t = threading.Thread(target=open_other)
+        t.start()
+        t.join(10)  # with the database locked by this issuance it would wait for it
+        assert opened, "another terminal waited for the card's work"
+        return prepare(*args, **kwargs)
+
+    c.card_side.prepare_issuance = prepare_while_another_terminal_writes  # type: ignore[method-assign]
+    issued = c.counter.issue(case_id, sign_password="ABC123", auth_pin="3333", actor=T1)
+    assert set(issued.certificates) == {CertKind.AUTH, CertKind.SIGN}
+    check(c, r)
+
+
+def test_a_card_issued_on_during_the_cards_work_is_not_overwritten(
+    tmp_path: Path, db_url: str
+) -> None:
+    """The card is personalised before the transaction; if another terminal issues on the
+    same card meanwhile, this issuance ends in ConcurrentUpdate and its card work is dropped:
+    the card keeps the winner's certificates."""
+    c = Container(Settings(data_dir=tmp_path / "d", database_url=db_url))
+    c.init_ca()
+    r = setup(c)
+    first, second = ready_case(c, r, T1), ready_case(c, r, T2)
+    prepare = c.card_side.prepare_issuance
+    winner: list[object] = []
+
+    def prepare_then_lose(*args: object, **kwargs: object) -> object:
+        prepared = prepare(*args, **kwargs)
+        c.card_side.prepare_issuance = prepare  # type: ignore[method-assign]
+        # the other terminal issues now, in between
+        winner.append(c.counter.issue(second, sign_password="XYZ789", auth_pin="4444", actor=T2))
+        return prepared
+
+    c.card_side.prepare_issuance = prepare_then_lose  # type: ignore[method-assign]
+    try:
+        c.counter.issue(first, sign_password="ABC123", auth_pin="3333", actor=T1)
+    except ConcurrentUpdate:
+        pass
+    else:
+        raise AssertionError("the second issuance on the card went through")
+    check(c, r)
+    with c.uow() as uow:
+        card = c.registry.active_card(uow, r.id)
+    assert card is not None
+    on_card = c.card_side.load(card.id)
+    from madoguchi.card.jpki import JpkiCard
+
+    auth_der = JpkiCard(on_card).read_certificate(CertKind.AUTH)
+    assert auth_der == winner[0].certificates[CertKind.AUTH].der  # type: ignore[attr-defined]

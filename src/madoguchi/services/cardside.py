@@ -5,6 +5,11 @@ An issuance touches two stores: the database and the card. The card's new state 
 staged file that :meth:`CardSide.recover` promotes if the database committed and discards
 if it did not. So no card ever holds a certificate the store does not know, and a
 certificate the store knows is on the card once recovery ran.
+
+The card's own work — PINs set, key pairs generated, proofs of possession signed; seconds
+on a real card — is done before the database transaction opens (:meth:`CardSide.
+prepare_issuance`), on the card in memory; the transaction only has the CA sign, records,
+stages and commits (:meth:`CardSide.issue_on_card`, :meth:`CardSide.commit_with`).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from madoguchi.rules.dates import jst_date
 from madoguchi.rules.pins import PinKind
 from madoguchi.rules.revocation import CertStatus, RevocationReason, StatusChange
 from madoguchi.rules.validity import CertKind, card_expiry, certificate_expiry
-from madoguchi.services.ca import CaService
+from madoguchi.services.ca import CaService, IssueRequest
 from madoguchi.services.domain import Card, CardStatus, Resident
 from madoguchi.services.failpoints import failpoint
 from madoguchi.services.ports import UnitOfWorkPort
@@ -39,6 +44,24 @@ class VaultPort(Protocol):
     def staged(self, card_id: str) -> VirtualCard | None: ...
     def promote(self, card_id: str) -> None: ...
     def discard(self, card_id: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Proof:
+    """A key the card generated, with its proof of possession of a fresh challenge."""
+
+    spki: bytes
+    challenge: bytes
+    signature: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedCard:
+    """A card personalised in memory (PINs, keys, proofs), not yet certified nor saved."""
+
+    card: VirtualCard
+    api: JpkiCard
+    proofs: dict[CertKind, Proof]
 
 
 @dataclass
@@ -113,36 +136,46 @@ class CardSide:
         api.set_pin(pin, value)
         self.vault.save(card)
 
+    def prepare_issuance(
+        self, card_id: str, kinds: list[CertKind], pins: dict[CertKind, str]
+    ) -> PreparedCard:
+        """The card's own work for an issuance, done before the database transaction opens
+        (it takes a real card seconds): the PINs set, a key pair generated for each kind and
+        its proof of possession signed. Nothing is saved: the card file changes only when
+        :meth:`issue_on_card` stages it and :meth:`commit_with` promotes it."""
+        virtual = self.load(card_id)
+        api = JpkiCard(virtual)
+        return PreparedCard(virtual, api, prepare_card(api, self.issuer_key, kinds, pins))
+
     def issue_on_card(
         self,
         uow: UnitOfWorkPort,
         *,
+        prepared: PreparedCard,
         card: Card,
         resident: Resident,
         kinds: list[CertKind],
         facts: HolderFacts,
-        pins: dict[CertKind, str],
     ) -> CardIssuance:
-        """PINs, keys, proof of possession, the CA, the card, the old ones superseded."""
-        virtual = self.load(card.id)
+        """The CA signs the prepared keys, the card gets its certificates (staged), the old
+        ones are superseded — inside the caller's unit of work."""
         today = jst_date(self.ca.clock())
         old = {
             rec.kind: rec
             for rec in uow.pki.certificates_of_card(card.id)
             if rec.status is CertStatus.GOOD and jst_date(rec.not_after) >= today
         }
-        out = CardIssuance(virtual)
-        out.issued = personalise(
+        out = CardIssuance(prepared.card)
+        out.issued = certify(
             self.ca,
             uow,
-            JpkiCard(virtual),
-            self.issuer_key,
+            prepared.api,
+            prepared.proofs,
             card_id=card.id,
             birth=resident.birth,
             card_expires=card.expires,
             kinds=kinds,
             facts=facts,
-            pins=pins,
             replacing={k: jst_date(r.not_after) for k, r in old.items()},
         )
         superseded = [
@@ -154,7 +187,7 @@ class CardSide:
         ]
         out.superseded = tuple(superseded)
         failpoint("issue.before_stage")
-        self.vault.stage(virtual)
+        self.vault.stage(prepared.card)
         failpoint("issue.after_stage")
         return out
 
@@ -167,6 +200,79 @@ class CardSide:
             raise
         failpoint("issue.after_commit")
         self.vault.promote(issuance.card.card_id)
+
+
+def prepare_card(
+    api: JpkiCard, issuer_key: bytes, kinds: list[CertKind], pins: dict[CertKind, str]
+) -> dict[CertKind, Proof]:
+    """The card's side of an issuance (R-PROC-6): set the PINs of ``kinds``, generate each
+    key on the card and sign a proof of possession with it. No database, no CA."""
+    api.authenticate_issuer(issuer_key)
+    for pin_kind in pins_set_at_issuance(kinds):
+        api.set_pin(pin_kind, pins[CertKind(pin_kind.value)])
+    proofs: dict[CertKind, Proof] = {}
+    for kind in _in_issuance_order(kinds):
+        spki = api.generate_key(kind)
+        challenge = new_challenge()
+        signature = api.sign(kind, pins[kind], pop_digest_info(challenge, spki))
+        proofs[kind] = Proof(spki, challenge, signature)
+    return proofs
+
+
+def certify(
+    ca: CaService,
+    uow: UnitOfWorkPort,
+    api: JpkiCard,
+    proofs: dict[CertKind, Proof],
+    *,
+    card_id: str,
+    birth: date,
+    card_expires: date,
+    kinds: list[CertKind],
+    facts: HolderFacts,
+    replacing: dict[CertKind, date],
+) -> dict[CertKind, CertRecord]:
+    """Have the CA sign the prepared keys of ``kinds`` with the expiry of R-VAL-1…3
+    (``replacing``: the expiry of the certificate each replaces) and write the certificates
+    on the card (in memory: the caller stages it)."""
+    today = jst_date(ca.clock())
+    requests: list[IssueRequest] = []
+    auth_expiry: date | None = None
+    for kind in _in_issuance_order(kinds):
+        validity = certificate_expiry(
+            kind,
+            birth=birth,
+            issued=today,
+            card_expiry=card_expires,
+            auth_expiry=auth_expiry if kind is CertKind.SIGN else None,
+            replacing=replacing.get(kind),
+        )
+        if kind is CertKind.AUTH:  # its notAfter is the end of that day (R-DATE-1)
+            auth_expiry = validity.expires_on
+        proof = proofs[kind]
+        requests.append(
+            IssueRequest(
+                kind,
+                proof.spki,
+                proof.challenge,
+                proof.signature,
+                validity.expires_on,
+                facts,
+                card_id,
+            )
+        )
+    issued: dict[CertKind, CertRecord] = {}
+    for record in ca.issue_many_in(uow, requests):  # both in one go: fewer statements
+        api.write_certificate(record.kind, record.der)
+        api.write_ca_certificate(
+            record.kind, ca.authorities[record.kind].cert.public_bytes(Encoding.DER)
+        )
+        issued[record.kind] = record
+    return issued
+
+
+def _in_issuance_order(kinds: list[CertKind]) -> list[CertKind]:
+    return sorted(kinds, key=lambda k: k is CertKind.SIGN)  # auth first: it caps sign
 
 
 def personalise(
@@ -183,38 +289,18 @@ def personalise(
     pins: dict[CertKind, str],
     replacing: dict[CertKind, date],
 ) -> dict[CertKind, CertRecord]:
-    """Put certificates of ``kinds`` on the card (R-PROC-5, R-PROC-6): set their PINs,
-    generate each key on the card, prove possession, have the CA sign with the expiry of
-    R-VAL-1…3 (``replacing``: the expiry of the certificate each replaces), write them."""
-    api.authenticate_issuer(issuer_key)
-    for pin_kind in pins_set_at_issuance(kinds):
-        api.set_pin(pin_kind, pins[CertKind(pin_kind.value)])
-    today = jst_date(ca.clock())
-    issued: dict[CertKind, CertRecord] = {}
-    for kind in sorted(kinds, key=lambda k: k is CertKind.SIGN):  # auth first: it caps sign
-        auth = issued.get(CertKind.AUTH) if kind is CertKind.SIGN else None
-        validity = certificate_expiry(
-            kind,
-            birth=birth,
-            issued=today,
-            card_expiry=card_expires,
-            auth_expiry=jst_date(auth.not_after) if auth else None,
-            replacing=replacing.get(kind),
-        )
-        spki = api.generate_key(kind)
-        challenge = new_challenge()
-        signature = api.sign(kind, pins[kind], pop_digest_info(challenge, spki))
-        record = ca.issue_in(
-            uow,
-            kind=kind,
-            spki_der=spki,
-            challenge=challenge,
-            pop_signature=signature,
-            expires_on=validity.expires_on,
-            facts=facts,
-            card_id=card_id,
-        )
-        api.write_certificate(kind, record.der)
-        api.write_ca_certificate(kind, ca.authorities[kind].cert.public_bytes(Encoding.DER))
-        issued[kind] = record
-    return issued
+    """Put certificates of ``kinds`` on the card (R-PROC-5, R-PROC-6): :func:`prepare_card`
+    then :func:`certify`, in one go (test cards, fixtures)."""
+    proofs = prepare_card(api, issuer_key, kinds, pins)
+    return certify(
+        ca,
+        uow,
+        api,
+        proofs,
+        card_id=card_id,
+        birth=birth,
+        card_expires=card_expires,
+        kinds=kinds,
+        facts=facts,
+        replacing=replacing,
+    )

@@ -39,9 +39,17 @@ from madoguchi.rules.revocation import RegistryEvent, RevocationReason, StatusCh
 from madoguchi.rules.validity import CertKind, renewal_offered
 from madoguchi.services.audit import Actor, record
 from madoguchi.services.cardside import CardSide
-from madoguchi.services.domain import CardStatus, Case, InquiryLetter, Resident, ResidentStatus
+from madoguchi.services.domain import (
+    Card,
+    CardStatus,
+    Case,
+    InquiryLetter,
+    Resident,
+    ResidentStatus,
+)
 from madoguchi.services.errors import ConcurrentUpdate, NotFound, Refused
 from madoguchi.services.ports import UnitOfWorkPort
+from madoguchi.services.readonly import read_only
 from madoguchi.services.registry import RegistryService
 
 
@@ -114,14 +122,15 @@ class CounterService:
 
     def _check_office(self, actor: Actor) -> CounterConfig:
         """R-PROC-0; returns the configuration in force, read before any transaction opens."""
-        config = self.config
+        with read_only():
+            config = self.config
         office = office_by_code(actor.office, config.offices)
         if not office.handles_certificates:
             raise Refused("branch_office", f"{office.code} does not handle certificates")
         return config
 
-    def _case(self, uow: UnitOfWorkPort, case_id: str) -> Case:
-        case = uow.counter.case(case_id, for_update=True)
+    def _case(self, uow: UnitOfWorkPort, case_id: str, *, for_update: bool = True) -> Case:
+        case = uow.counter.case(case_id, for_update=for_update)
         if case is None:
             raise NotFound("unknown_case", f"no case {case_id}")
         return case
@@ -236,23 +245,29 @@ class CounterService:
         holder's 住基 PIN on the card itself."""
         self._check_office(actor)
         items = [Item(i) for i in items]
+        added: dict[str, list[str]] = {}
+        if Item.HOLDER_ID in items:
+            check = id_documents_accepted(IdRole.HOLDER, holder_documents)
+            if not check.accepted:
+                raise Refused("holder_id_insufficient", check.message)
+            added["holder"] = sorted({IdDocumentKind(d).value for d in holder_documents})
+        if Item.PROXY_ID in items:
+            check = id_documents_accepted(IdRole.PROXY, proxy_documents)
+            if not check.accepted:
+                raise Refused("proxy_id_insufficient", check.message)
+            added["proxy"] = sorted({IdDocumentKind(d).value for d in proxy_documents})
+        if Item.HOLDER_PIN in items:
+            # on the card (its PIN hashing takes a card's time), outside any transaction
+            with read_only(), self.ca.uow_factory() as uow:
+                case = self._case(uow, case_id, for_update=False)
+            if case.state.final:
+                raise Refused("case_closed", f"the case is {case.state.value}")
+            self._verify_juki_pin(case, juki_pin)
         with self.ca.uow_factory() as uow:
             case = self._case(uow, case_id)
             if case.state.final:
                 raise Refused("case_closed", f"the case is {case.state.value}")
-            docs = dict(case.documents)
-            if Item.HOLDER_ID in items:
-                check = id_documents_accepted(IdRole.HOLDER, holder_documents)
-                if not check.accepted:
-                    raise Refused("holder_id_insufficient", check.message)
-                docs["holder"] = sorted({IdDocumentKind(d).value for d in holder_documents})
-            if Item.PROXY_ID in items:
-                check = id_documents_accepted(IdRole.PROXY, proxy_documents)
-                if not check.accepted:
-                    raise Refused("proxy_id_insufficient", check.message)
-                docs["proxy"] = sorted({IdDocumentKind(d).value for d in proxy_documents})
-            if Item.HOLDER_PIN in items:
-                self._verify_juki_pin(case, juki_pin)
+            docs = {**case.documents, **added}
             recorded = dict(case.items)
             recorded[str(visit)] = sorted(
                 set(recorded.get(str(visit), [])) | {i.value for i in items}
@@ -324,11 +339,18 @@ class CounterService:
         return case
 
     # -- issuance ----------------------------------------------------------------------------------
-    def _check_letter(self, uow: UnitOfWorkPort, case: Case, letter_number: str | None) -> str:
+    def _check_letter(
+        self,
+        uow: UnitOfWorkPort,
+        case: Case,
+        letter_number: str | None,
+        *,
+        for_update: bool = True,
+    ) -> str:
         if not letter_number:
             raise Refused("letter_required", "the second visit brings the inquiry letter")
         number = parse_letter_number(letter_number)
-        letter = uow.counter.letter(number, for_update=True)
+        letter = uow.counter.letter(number, for_update=for_update)
         if letter is None:
             raise Refused("letter_unknown", f"no inquiry letter {number}")
         resident = self._resident(uow, case.resident_id)
@@ -356,44 +378,46 @@ class CounterService:
         actor: Actor,
         letter_number: str | None = None,
     ) -> Issued:
-        """Issue both certificates in one transaction (R-PROC-5, R-PROC-6, R-VAL-4)."""
+        """Issue both certificates in one transaction (R-PROC-5, R-PROC-6, R-VAL-4).
+
+        In three steps, so the database's write lock (SQLite) and rows (PostgreSQL) are held
+        for milliseconds, not for the card's work: (1) the case is checked in a read-only
+        unit of work; (2) the card is personalised in memory, outside any transaction: PINs
+        set, keys generated, proofs of possession signed (seconds on a real card); (3) one
+        short transaction checks everything again under lock, has the CA sign, records,
+        stages the card file and commits; the staged card is promoted after the commit
+        (crash-safe: services/cardside.py). A card changed by another terminal between (1)
+        and (3) ends in ConcurrentUpdate, and the card work done in (2) is dropped."""
         config = self._check_office(actor)
+        with read_only(), self.ca.uow_factory() as uow:
+            case = self._case(uow, case_id, for_update=False)
+            if case.state is CaseState.ISSUED:  # a retried request: the same answer
+                return self._issued_view(uow, case)
+            resident, card, kinds, _ = self._issue_checks(
+                uow, case, letter_number, for_update=False
+            )
+        seen_version = card.version
+        pins = {CertKind.SIGN: sign_password, CertKind.AUTH: auth_pin}
+        prepared = self.cards.prepare_issuance(card.id, kinds, pins)
         with self.ca.uow_factory() as uow:
             case = self._case(uow, case_id)
-            if (
-                case.state is CaseState.ISSUED
-            ):  # a retried request: the same answer, no second issuance
+            if case.state is CaseState.ISSUED:  # the same request, retried meanwhile
                 return self._issued_view(uow, case)
-            next_case_state(case.kind, case.state, CaseEvent.ISSUE)  # raises InvalidTransition
-            procedure = PROCEDURES[case.kind.procedure]  # type: ignore[index]
-            issue_visit = procedure.visits[-1].number
-            self._visit_complete(case, issue_visit)
-            number = self._check_letter(uow, case, letter_number) if procedure.two_visits else None
-            if _is_renewal(case.kind):
-                assert case.card_id is not None
-                self._check_renewal_window(uow, case.card_id)
-            resident = self._resident(uow, case.resident_id)
+            resident, card, kinds_now, number = self._issue_checks(uow, case, letter_number)
+            if card.version != seen_version or kinds_now != kinds:
+                raise ConcurrentUpdate("card")
             today = self._today()
-            kinds = [
-                k
-                for k in (CertKind.AUTH, CertKind.SIGN)
-                if eligibility(
-                    k, birth=resident.birth, on=today, adult_ward=resident.adult_ward
-                ).eligible
-            ]
-            card = uow.counter.card(case.card_id, for_update=True)
-            assert card is not None
             opened = case.opened_at.replace(microsecond=0)  # notBefore has whole seconds
             if any(rec.not_before >= opened for rec in uow.pki.certificates_of_card(card.id)):
                 raise ConcurrentUpdate("card")  # another terminal issued on this card meanwhile
             card = uow.counter.update_card(card)  # the card's version moves with every issuance
             result = self.cards.issue_on_card(
                 uow,
+                prepared=prepared,
                 card=card,
                 resident=resident,
                 kinds=kinds,
                 facts=self.registry.facts(resident),
-                pins={CertKind.SIGN: sign_password, CertKind.AUTH: auth_pin},
             )
             fee = fee_on(today, config.fee_schedule)
             receipt = f"RC{today:%Y%m%d}-{uow.pki.next_value(f'receipt:{today:%Y%m%d}'):05d}"
@@ -421,6 +445,35 @@ class CounterService:
                 )
             self.cards.commit_with(uow, result)
         return Issued(case, result.issued, result.superseded, fee.due, receipt)
+
+    def _issue_checks(
+        self, uow: UnitOfWorkPort, case: Case, letter_number: str | None, *, for_update: bool = True
+    ) -> tuple[Resident, Card, list[CertKind], str | None]:
+        """What an issuance needs of the store, checked: the case's state and items, the
+        letter (two visits), the renewal window; the resident, the card, the kinds due."""
+        next_case_state(case.kind, case.state, CaseEvent.ISSUE)  # raises InvalidTransition
+        procedure = PROCEDURES[case.kind.procedure]  # type: ignore[index]
+        self._visit_complete(case, procedure.visits[-1].number)
+        number = (
+            self._check_letter(uow, case, letter_number, for_update=for_update)
+            if procedure.two_visits
+            else None
+        )
+        assert case.card_id is not None
+        if _is_renewal(case.kind):
+            self._check_renewal_window(uow, case.card_id)
+        resident = self._resident(uow, case.resident_id)
+        today = self._today()
+        kinds = [
+            k
+            for k in (CertKind.AUTH, CertKind.SIGN)
+            if eligibility(
+                k, birth=resident.birth, on=today, adult_ward=resident.adult_ward
+            ).eligible
+        ]
+        card = uow.counter.card(case.card_id, for_update=for_update)
+        assert card is not None
+        return resident, card, kinds, number
 
     def _issued_view(self, uow: UnitOfWorkPort, case: Case) -> Issued:
         assert case.card_id is not None
