@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from fastapi import Request
+
 from madoguchi.pki.records import CertRecord
 from madoguchi.rules.cases import CaseState, allowed_events
 from madoguchi.rules.dates import JST, format_japanese, jst_date
@@ -155,3 +157,7 @@ def _visit_out(case: Case, visit: Visit) -> VisitOut:
         complete=check.complete,
         message=check.message,
     )
+
+
+def _today(request: Request) -> date:
+    return jst_date(request.app.state.container.clock())
