@@ -22,6 +22,7 @@ from madoguchi.services.audit import Actor, record
 from madoguchi.services.domain import StaffAccount, StaffRole, StaffSession
 from madoguchi.services.errors import NotFound, Refused
 from madoguchi.services.ports import Clock, UnitOfWorkPort, UowFactory
+from madoguchi.services.readonly import read_only
 
 MIN_PASSWORD = 10
 LOGIN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
@@ -301,7 +302,7 @@ class StaffService:
     def token_account(self, token: str) -> StaffAccount | None:
         if not token:
             return None
-        with self.uow_factory() as uow:
+        with read_only(), self.uow_factory() as uow:  # every API request: no write lock
             owner = uow.staff.token_owner(token_hash(token))
             account = uow.staff.account(owner) if owner else None
         if account is None or not account.active:

@@ -24,6 +24,7 @@ from madoguchi.rules.validity import CertKind
 from madoguchi.services.counter import Issued
 from madoguchi.services.domain import Case
 from madoguchi.services.errors import NotFound, Refused
+from madoguchi.services.readonly import read_only
 from madoguchi.web.api_auth import Clerk
 from madoguchi.web.api_models import (
     NAME_MAX,
@@ -67,7 +68,7 @@ from madoguchi.web.security import StaffContext
 def _case_detail(request: Request, case_id: str) -> CaseDetail:
     c = request.app.state.container
     today = _today(request)
-    with c.uow() as uow:
+    with read_only(), c.uow() as uow:
         case = uow.counter.case(case_id)
         if case is None:
             raise NotFound("unknown_case", f"no case {case_id}")
@@ -141,7 +142,7 @@ def add_counter_routes(r: APIRouter) -> None:
             raise RuleInputError(
                 "search_criteria_required", "氏名または生年月日を指定してください。"
             )
-        with request.app.state.container.uow() as uow:
+        with read_only(), request.app.state.container.uow() as uow:
             found = uow.counter.find_residents(name=wanted or None, birth=birth, limit=50)
         return ResidentList(residents=[_resident_out(x) for x in found])
 
@@ -150,7 +151,7 @@ def add_counter_routes(r: APIRouter) -> None:
         """A resident with cards, current certificates and open cases."""
         c = request.app.state.container
         today = _today(request)
-        with c.uow() as uow:
+        with read_only(), c.uow() as uow:
             person = uow.counter.resident(resident_id)
             if person is None:
                 raise NotFound("unknown_resident", f"no resident {resident_id}")
@@ -177,7 +178,7 @@ def add_counter_routes(r: APIRouter) -> None:
         """A card with every certificate it has held."""
         c = request.app.state.container
         today = _today(request)
-        with c.uow() as uow:
+        with read_only(), c.uow() as uow:
             card = uow.counter.card(card_id)
             if card is None:
                 raise NotFound("unknown_card", f"no card {card_id}")
@@ -223,7 +224,7 @@ def add_counter_routes(r: APIRouter) -> None:
 
         def act() -> None:
             pin = _checked_pin(PinKind.JUKI, body.juki_pin) if body.juki_pin else None
-            with c.uow() as uow:
+            with read_only(), c.uow() as uow:
                 case = uow.counter.case(case_id)
             if case is not None:
                 procedure = PROCEDURES[case.kind.procedure] if case.kind.procedure else None
@@ -262,7 +263,7 @@ def add_counter_routes(r: APIRouter) -> None:
             auth = _checked_pin(PinKind.AUTH, body.auth_pin)
             sign = _checked_pin(PinKind.SIGN, body.sign_password) if body.sign_password else None
             if sign is None:
-                with c.uow() as uow:
+                with read_only(), c.uow() as uow:
                     case = uow.counter.case(case_id)
                     person = uow.counter.resident(case.resident_id) if case else None
                 if (
@@ -355,7 +356,7 @@ def add_counter_routes(r: APIRouter) -> None:
     def get_letter(request: Request, ctx: Clerk, number: LetterPath) -> CaseDetail:
         """The case of an inquiry letter (R-PROC-2), scanned or typed at the second visit."""
         canonical = parse_letter_number(number)
-        with request.app.state.container.uow() as uow:
+        with read_only(), request.app.state.container.uow() as uow:
             letter = uow.counter.letter(canonical)
         if letter is None:
             raise NotFound("letter_unknown", f"no inquiry letter {canonical}")

@@ -18,6 +18,7 @@ from madoguchi.rules.procedures import (
     select_procedure,
 )
 from madoguchi.services.audit import AuditEntry
+from madoguchi.services.readonly import read_only
 from madoguchi.web.api_auth import Clerk, Supervisor
 from madoguchi.web.api_models import (
     AUDIT_LIMIT,
@@ -140,7 +141,7 @@ def add_supervisor_routes(r: APIRouter) -> None:
         """The cases opened on a JST day and the day's refusals (by the rules or a clerk)."""
         when = day or _today(request)
         start, end = _day_bounds(when)
-        with request.app.state.container.uow() as uow:
+        with read_only(), request.app.state.container.uow() as uow:
             cases = uow.counter.cases_between(start, end)
             entries = [
                 e
@@ -161,7 +162,7 @@ def add_supervisor_routes(r: APIRouter) -> None:
         """The audit trail of a JST day, newest first (at most 1000 entries)."""
         when = day or _today(request)
         start, end = _day_bounds(when)
-        with request.app.state.container.uow() as uow:
+        with read_only(), request.app.state.container.uow() as uow:
             entries = uow.counter.audit_between(start, end, limit=AUDIT_LIMIT + 1)
         return DayAuditOut(
             day=when,
