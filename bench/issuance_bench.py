@@ -120,6 +120,22 @@ def issue_bulk(c: Container, ca: CaService, keys: list[CardKey], i: int, size: i
         uow.commit()
 
 
+def _request(ca: Any, kind: CertKind, public_key: rsa.RSAPublicKey) -> EndEntityRequest:
+    """The end-entity request the CA path signs (the four facts on the signing certificate)."""
+    return EndEntityRequest(
+        kind=kind,
+        public_key=public_key,
+        serial=x509.random_serial_number(),
+        subject_id=new_subject_id(),
+        not_before=ca.clock(),
+        not_after=end_of_day_jst(EXPIRES),
+        crl_url=ca.policy.crl_url(kind, 0),
+        ocsp_url=ca.policy.ocsp_url,
+        ca_issuers_url=ca.policy.ca_issuers_url(kind),
+        facts=FACTS if kind is CertKind.SIGN else None,
+    )
+
+
 def signatures_only(ca: CaService, keys: list[CardKey], i: int) -> None:
     """The cryptography of one issuance as issue_many_in does it, without the store: the
     proof of possession checked, the certificate built, signed and verified."""
@@ -128,19 +144,7 @@ def signatures_only(ca: CaService, keys: list[CardKey], i: int) -> None:
         public_key = serialization.load_der_public_key(spki)
         assert isinstance(public_key, rsa.RSAPublicKey)
         verify_pop(public_key, spki, challenge, pop)
-        now = ca.clock()
-        req = EndEntityRequest(
-            kind=kind,
-            public_key=public_key,
-            serial=x509.random_serial_number(),
-            subject_id=new_subject_id(),
-            not_before=now,
-            not_after=end_of_day_jst(EXPIRES),
-            crl_url=ca.policy.crl_url(kind, 0),
-            ocsp_url=ca.policy.ocsp_url,
-            ca_issuers_url=ca.policy.ca_issuers_url(kind),
-            facts=FACTS if kind is CertKind.SIGN else None,
-        )
+        req = _request(ca, kind, public_key)
         cert = ca.authorities[kind].issue(req)
         cert.public_bytes(serialization.Encoding.DER)
 
@@ -354,19 +358,7 @@ def parts(ca: CaService, keys: list[CardKey], n: int) -> dict[str, float]:
     spki, challenge, pop = keys[0]
     public_key = serialization.load_der_public_key(spki)
     assert isinstance(public_key, rsa.RSAPublicKey)
-    now = ca.clock()
-    req = EndEntityRequest(
-        kind=kind,
-        public_key=public_key,
-        serial=x509.random_serial_number(),
-        subject_id=new_subject_id(),
-        not_before=now,
-        not_after=end_of_day_jst(EXPIRES),
-        crl_url=ca.policy.crl_url(kind, 0),
-        ocsp_url=ca.policy.ocsp_url,
-        ca_issuers_url=ca.policy.ca_issuers_url(kind),
-        facts=FACTS,
-    )
+    req = _request(ca, kind, public_key)
     builder = end_entity_builder(req, authority.names, authority.cert)
     cert = builder.sign(private_key, hashes.SHA256())
     steps: dict[str, Callable[[], object]] = {
