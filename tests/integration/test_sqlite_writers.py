@@ -1,6 +1,5 @@
 """SQLite's writers queue at the store's gate (store/db.py WriterGate) instead of sleeping in
-SQLite's busy handler, and read-only units of work (services/readonly.py) never wait for a
-writer."""
+SQLite's busy handler, and read-only units of work (store/uow.py) never wait for a writer."""
 
 from __future__ import annotations
 
@@ -17,13 +16,20 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from madoguchi.services.readonly import read_only
-from madoguchi.store.db import WriterGate, make_engine, session_factory, upgrade, writer_gate
-from madoguchi.store.uow import UnitOfWork
+from madoguchi.store.db import (
+    WriterGate,
+    make_engine,
+    make_reader_engine,
+    session_factory,
+    upgrade,
+    writer_gate,
+)
+from madoguchi.store.uow import ReadOnlyViolation, SqlUnitOfWork, SqlUowFactory
 
 
-def _uow_factory(url: str) -> UnitOfWork:
-    return UnitOfWork(session_factory(make_engine(url)))
+def _factory(url: str) -> SqlUowFactory:
+    engine = make_engine(url)
+    return SqlUowFactory(session_factory(engine), session_factory(make_reader_engine(url, engine)))
 
 
 def _sessions(url: str) -> sessionmaker[Session]:
@@ -38,16 +44,43 @@ def _url(tmp_path: Path) -> str:
 
 def test_a_read_only_unit_of_work_does_not_wait_for_a_writer(tmp_path: Path) -> None:
     url = _url(tmp_path)
-    writer, reader = _uow_factory(url), _uow_factory(url)
-    with writer:
+    uow = _factory(url)
+    seen: list[int] = []
+
+    def read() -> None:  # another thread: no unit of work inside another
+        with uow.read_only() as reader:
+            seen.append(reader.pki.counter("gate-test"))
+
+    with uow() as writer:
         writer.pki.next_value("gate-test")  # the write lock is held until the end of this block
-        started = time.perf_counter()
-        with read_only(), reader:
-            assert reader.pki.counter("gate-test") == 0  # the snapshot before the writer's
-        assert time.perf_counter() - started < 1
+        reading = threading.Thread(target=read)
+        reading.start()
+        reading.join(20)  # a hang guard: a reader waiting for the gate would take 30 s
+        assert seen == [0]  # the snapshot before the writer's, read while the writer writes
         writer.commit()
-    with read_only(), reader:
+    with uow.read_only() as reader:
         assert reader.pki.counter("gate-test") == 1
+
+
+def test_a_read_only_unit_of_work_cannot_write(tmp_path: Path) -> None:
+    """Read-only is a type (no write methods) and, should anything try all the same, the
+    session refuses to flush and SQLite refuses the statement (PRAGMA query_only)."""
+    uow = _factory(_url(tmp_path))
+    with uow.read_only() as reader:
+        reader.session.add(_counter_row("gate-test"))
+        with pytest.raises(ReadOnlyViolation):
+            reader.session.flush()
+    with uow.read_only() as reader, pytest.raises(OperationalError, match="readonly"):
+        reader.session.execute(text("INSERT INTO counters (name, value) VALUES ('x', 1)"))
+    with uow.read_only() as reader:
+        assert not hasattr(reader, "commit")
+        assert reader.pki.counter("x") == 0
+
+
+def _counter_row(name: str) -> object:
+    from madoguchi.store.models import CounterRow
+
+    return CounterRow(name=name, value=1)
 
 
 def test_concurrent_writers_of_two_engines_all_get_through_in_turn(tmp_path: Path) -> None:
@@ -61,7 +94,7 @@ def test_concurrent_writers_of_two_engines_all_get_through_in_turn(tmp_path: Pat
     def work(n: int) -> None:
         try:
             for _ in range(15):
-                with UnitOfWork(engines[n % 2]) as u:
+                with SqlUnitOfWork(engines[n % 2]) as u:
                     u.pki.next_value("gate-test")
                     with lock:
                         inside[0] += 1
@@ -80,27 +113,27 @@ def test_concurrent_writers_of_two_engines_all_get_through_in_turn(tmp_path: Pat
         t.join(60)
     assert not errors
     assert most[0] == 1  # one writer at a time
-    with read_only(), UnitOfWork(engines[0]) as u:
-        assert u.pki.counter("gate-test") == 8 * 15
+    with _factory(url).read_only() as r:
+        assert r.pki.counter("gate-test") == 8 * 15
 
 
 def test_a_writer_that_leaves_without_commit_lets_the_next_one_in(tmp_path: Path) -> None:
     url = _url(tmp_path)
-    uow = _uow_factory(url)
-    with uow:
-        uow.pki.next_value("gate-test")  # rolled back on leaving
+    uow = _factory(url)
+    with uow() as first:
+        first.pki.next_value("gate-test")  # rolled back on leaving
     done = threading.Event()
 
     def write() -> None:
-        with _uow_factory(url) as other:
+        with _factory(url)() as other:
             other.pki.next_value("gate-test")
             other.commit()
         done.set()
 
     threading.Thread(target=write).start()
     assert done.wait(10)
-    with read_only(), uow:
-        assert uow.pki.counter("gate-test") == 1
+    with uow.read_only() as reader:
+        assert reader.pki.counter("gate-test") == 1
 
 
 def _hold_the_gate(url: str, held: Any, go: Any) -> None:
@@ -125,7 +158,7 @@ def test_another_process_is_waited_for_on_the_lock_file(tmp_path: Path) -> None:
         done = threading.Event()
 
         def write() -> None:
-            with _uow_factory(url) as u:
+            with _factory(url)() as u:
                 u.pki.next_value("gate-test")
                 u.commit()
             done.set()

@@ -2,19 +2,18 @@
 
 Changing a row breaks its own hash; deleting one leaves a gap in ``seq`` and breaks the next
 entry's ``prev_hash``; reordering breaks both. :func:`verify_chain` reports the first broken
-link. (Truncating the tail needs signed checkpoints: see the reliability issue.)
+link. (Truncating the tail is found by the signed checkpoints of services/checkpoints.py.)
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-GENESIS = "0" * 64
+from madoguchi.services.domain import GENESIS, AuditEntry, entry_hash
+from madoguchi.services.ports import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +29,7 @@ SYSTEM = Actor("system", "main", "batch")
 
 
 def record(
-    uow: Any,
+    uow: UnitOfWork,
     at: datetime,
     actor: Actor,
     action: str,
@@ -52,47 +51,6 @@ def record(
         certificate=certificate,
         detail=dict(detail or {}),
     )
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    seq: int
-    at: datetime
-    clerk: str
-    office: str
-    terminal: str
-    action: str
-    case_id: str | None
-    resident_id: str | None
-    certificate: str | None
-    detail: Mapping[str, Any] = field(default_factory=dict)
-    prev_hash: str = GENESIS
-    hash: str = ""
-
-
-def canonical_detail(detail: Mapping[str, Any]) -> str:
-    return json.dumps(
-        detail, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str
-    )
-
-
-def entry_hash(entry: AuditEntry) -> str:
-    """SHA-256 over the canonical JSON of every field but the hash itself."""
-    body = {
-        "seq": entry.seq,
-        "at": entry.at.isoformat(),
-        "clerk": entry.clerk,
-        "office": entry.office,
-        "terminal": entry.terminal,
-        "action": entry.action,
-        "case_id": entry.case_id,
-        "resident_id": entry.resident_id,
-        "certificate": entry.certificate,
-        "detail": canonical_detail(entry.detail),
-        "prev_hash": entry.prev_hash,
-    }
-    data = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(data.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,14 +1,50 @@
-"""The counter's domain objects (what repositories return; never ORM rows)."""
+"""The domain objects: what repositories return (never ORM rows) and services pass around.
+
+The store imports these and the ports (services/ports.py), nothing else of the services.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from madoguchi.rules.cases import CaseKind, CaseState
+from madoguchi.rules.notices import BatchState, CampaignState, NoticeState
 from madoguchi.rules.procedures import Applicant
+from madoguchi.rules.validity import CertKind
+
+# -- errors (DESIGN.md convention 6): stable English codes, with data ---------------------------
+
+
+class ServiceError(Exception):
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.detail = detail
+
+
+class NotFound(ServiceError):
+    pass
+
+
+class Refused(ServiceError):
+    """The counter refuses: the code names the rule (under_15, outside_window, …)."""
+
+
+class ConcurrentUpdate(ServiceError):
+    """Another terminal changed the same case or card first; reload and try again."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__("concurrent_update", f"{what} was changed by another terminal")
+
+
+#: the hash before the first audit entry
+GENESIS = "0" * 64
 
 
 class ResidentStatus(StrEnum):
@@ -133,3 +169,156 @@ class CardRenewalApplication:
     receive_at: str  # the office code where the new card is received
     submitted_at: datetime
     state: str = "received"
+
+
+# -- the audit log --------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    seq: int
+    at: datetime
+    clerk: str
+    office: str
+    terminal: str
+    action: str
+    case_id: str | None
+    resident_id: str | None
+    certificate: str | None
+    detail: Mapping[str, Any] = field(default_factory=dict)
+    prev_hash: str = GENESIS
+    hash: str = ""
+
+
+def canonical_detail(detail: Mapping[str, Any]) -> str:
+    return json.dumps(
+        detail, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str
+    )
+
+
+def entry_hash(entry: AuditEntry) -> str:
+    """SHA-256 over the canonical JSON of every field but the hash itself."""
+    body = {
+        "seq": entry.seq,
+        "at": entry.at.isoformat(),
+        "clerk": entry.clerk,
+        "office": entry.office,
+        "terminal": entry.terminal,
+        "action": entry.action,
+        "case_id": entry.case_id,
+        "resident_id": entry.resident_id,
+        "certificate": entry.certificate,
+        "detail": canonical_detail(entry.detail),
+        "prev_hash": entry.prev_hash,
+    }
+    data = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCheckpoint:
+    """A signed audit checkpoint as the store keeps it (services/checkpoints.py)."""
+
+    seq: int
+    hash: str
+    at: datetime
+    signature: bytes
+
+
+# -- the CA's own records -------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class StoredAuthority:
+    kind: CertKind
+    cert_der: bytes
+    key_ref: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponder:
+    kind: CertKind
+    cert_der: bytes
+    key_pem: bytes
+    not_before: datetime
+    not_after: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CachedOcsp:
+    der: bytes
+    produced_at: datetime
+    next_update: datetime
+
+
+# -- expiry notices (SPEC.md §6) --------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class NoticeItem:
+    what: str  # sign, auth or card
+    serial: str | None  # the certificate's serial (hex); None for the card
+    expires: date
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    resident_id: str
+    card_id: str
+    card_expires: date
+    items: tuple[NoticeItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    id: str
+    window_from: date
+    window_to: date
+    state: CampaignState
+    created_at: datetime
+    created_by: str
+    version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    number: str
+    campaign_id: str
+    resident_id: str
+    card_id: str
+    items: tuple[NoticeItem, ...]
+    first_expiry: date
+    card_expires: date
+    state: NoticeState
+    reason: str | None
+    batch_id: str | None
+    planned_at: datetime
+    changed_at: datetime
+
+
+class NoticeTrace(NamedTuple):
+    """One state change of a notice (R-NOTICE-4)."""
+
+    at: datetime
+    event: str
+    from_state: str | None
+    to_state: str
+    detail: str | None
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    id: str
+    campaign_id: str
+    seq: int
+    state: BatchState
+    notices: int
+    created_at: datetime
+    done_at: datetime | None
+    pdf_sha256: str | None
+    pages: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ApiToken:
+    """A staff API token as listed (its hash's first characters, never the token)."""
+
+    ref: str
+    label: str
+    created_at: datetime
+    revoked: bool

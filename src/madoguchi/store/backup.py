@@ -17,7 +17,7 @@ from typing import IO, Any
 
 from sqlalchemy import Date, Engine, LargeBinary, Table, func, insert, select, text
 
-from madoguchi.services.errors import ServiceError
+from madoguchi.services.domain import ServiceError
 from madoguchi.store import (  # noqa: F401 - tables
     checkpoint_repository,
     counter_models,

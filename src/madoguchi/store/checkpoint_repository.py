@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, LargeBinary, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from madoguchi.services.domain import StoredCheckpoint
 from madoguchi.store.counter_models import AuditRow
 from madoguchi.store.models import Base
 from madoguchi.store.types import UtcDateTime
@@ -39,6 +40,6 @@ class CheckpointRepository:
     def add(self, seq: int, hash_: str, at: datetime, signature: bytes) -> None:
         self.session.add(CheckpointRow(seq=seq, hash=hash_, at=at, signature=signature))
 
-    def all(self) -> list[tuple[int, str, datetime, bytes]]:
+    def all(self) -> list[StoredCheckpoint]:
         rows = self.session.scalars(select(CheckpointRow).order_by(CheckpointRow.seq))
-        return [(r.seq, r.hash, r.at, r.signature) for r in rows]
+        return [StoredCheckpoint(r.seq, r.hash, r.at, r.signature) for r in rows]

@@ -16,8 +16,6 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from madoguchi.services.readonly import is_read_only
-
 
 def ensure_sqlite_directory(url: str) -> None:
     """SQLite creates the file but not its directory."""
@@ -189,10 +187,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
-            if is_read_only():
-                # a snapshot (WAL): it never waits for the writer nor makes it wait
-                conn.exec_driver_sql("BEGIN")
-                return
             # One writer at a time, decided when the transaction starts: a transaction that
             # read a row cannot later find it changed by another (the embedded default's
             # answer to SELECT ... FOR UPDATE; PostgreSQL locks rows instead).
@@ -228,10 +222,38 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         def _closed(dbapi_conn: Any, _record: Any) -> None:
             gate.release(dbapi_conn)
 
-        dialect.do_commit = _commit  # type: ignore[method-assign]
-        dialect.do_rollback = _rollback  # type: ignore[method-assign]
+        dialect.do_commit = _commit  # type: ignore[method-assign,assignment]
+        dialect.do_rollback = _rollback  # type: ignore[method-assign,assignment]
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def make_reader_engine(url: str, writer: Engine) -> Engine:
+    """The engine of read-only units of work (store/uow.py).
+
+    SQLite: an engine of its own whose transactions begin deferred — a snapshot (WAL) that
+    never waits for the writer nor makes it wait — on connections that refuse to write
+    (``PRAGMA query_only``). PostgreSQL: the writer's pool, each transaction ``READ ONLY``
+    (readers never lock there)."""
+    if not url.startswith("sqlite"):
+        return writer.execution_options(postgresql_readonly=True)
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": WRITER_TIMEOUT}
+    )
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA query_only=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

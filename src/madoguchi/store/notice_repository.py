@@ -5,23 +5,34 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
+from typing import cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from madoguchi.rules.dates import JST
-from madoguchi.rules.notices import NoticeState
-from madoguchi.services.notices import Batch, Campaign, Candidate, Notice, NoticeItem
-from madoguchi.store.counter_models import CardRow, ResidentRow
-from madoguchi.store.models import CertificateRow
+from madoguchi.rules.notices import BatchState, CampaignState, NoticeState
+from madoguchi.services.domain import (
+    Batch,
+    Campaign,
+    Notice,
+    NoticeItem,
+    NoticeTrace,
+)
 from madoguchi.store.notice_models import BatchRow, CampaignRow, NoticeEventRow, NoticeRow
+from madoguchi.store.notice_planning import NoticePlanning
 from madoguchi.store.repositories import core, next_counter
 
 
 def _campaign(r: CampaignRow) -> Campaign:
     return Campaign(
-        r.id, r.window_from, r.window_to, r.state, r.created_at, r.created_by, r.version
+        r.id,
+        r.window_from,
+        r.window_to,
+        CampaignState(r.state),
+        r.created_at,
+        r.created_by,
+        r.version,
     )
 
 
@@ -54,7 +65,7 @@ def _batch(r: BatchRow) -> Batch:
         r.id,
         r.campaign_id,
         r.seq,
-        r.state,
+        BatchState(r.state),
         r.notices,
         r.created_at,
         r.done_at,
@@ -63,11 +74,7 @@ def _batch(r: BatchRow) -> Batch:
     )
 
 
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, datetime.min.time(), tzinfo=JST)
-
-
-class NoticeRepository:
+class NoticeRepository(NoticePlanning):
     def __init__(self, session: Session) -> None:
         self.session = session
 
@@ -87,7 +94,7 @@ class NoticeRepository:
                 id=c.id,
                 window_from=c.window_from,
                 window_to=c.window_to,
-                state=c.state,
+                state=c.state.value,
                 created_at=c.created_at,
                 created_by=c.created_by,
                 version=c.version,
@@ -100,61 +107,14 @@ class NoticeRepository:
             update(CampaignRow)
             .where(CampaignRow.id == c.id)
             .values(
-                state=c.state,
+                state=c.state.value,
                 window_from=c.window_from,
                 window_to=c.window_to,
                 version=c.version + 1,
             )
         )
 
-    # -- planning ----------------------------------------------------------------------------
-    def candidates(self, first: date, last: date) -> list[Candidate]:
-        """Cards of residents whose good certificates or whose card expire in [first, last]."""
-        start, end = _day_start(first), _day_start(last + timedelta(days=1))
-        certs = self.session.execute(
-            select(
-                CertificateRow.card_id,
-                CardRow.resident_id,
-                CardRow.expires,
-                CertificateRow.kind,
-                CertificateRow.serial_hex,
-                CertificateRow.not_after,
-            )
-            .join(CardRow, CardRow.id == CertificateRow.card_id)
-            .join(ResidentRow, ResidentRow.id == CardRow.resident_id)
-            .where(
-                CertificateRow.not_after >= start,
-                CertificateRow.not_after < end,
-                CertificateRow.status == "good",
-                CardRow.status == "active",
-                ResidentRow.status == "resident",
-            )
-        )
-        found: dict[str, Candidate] = {}
-        for card_id, resident_id, card_expires, kind, serial, not_after in certs:
-            cand = found.setdefault(card_id, Candidate(resident_id, card_id, card_expires, ()))
-            item = NoticeItem(kind, serial, not_after.astimezone(JST).date())
-            found[card_id] = Candidate(resident_id, card_id, card_expires, (*cand.items, item))
-        cards = self.session.execute(
-            select(CardRow.id, CardRow.resident_id, CardRow.expires)
-            .join(ResidentRow, ResidentRow.id == CardRow.resident_id)
-            .where(
-                CardRow.expires >= first,
-                CardRow.expires <= last,
-                CardRow.status == "active",
-                ResidentRow.status == "resident",
-            )
-        )
-        for card_id, resident_id, card_expires in cards:
-            cand = found.get(card_id, Candidate(resident_id, card_id, card_expires, ()))
-            found[card_id] = Candidate(
-                resident_id,
-                card_id,
-                card_expires,
-                (*cand.items, NoticeItem("card", None, card_expires)),
-            )
-        return list(found.values())
-
+    # -- planning: candidates() is NoticePlanning's -------------------------------------
     def noticed_cards(self, campaign_id: str, card_ids: Sequence[str]) -> set[str]:
         out: set[str] = set()
         for i in range(0, len(card_ids), 500):
@@ -199,9 +159,9 @@ class NoticeRepository:
             # Core executemany (no ORM bulk bookkeeping: half the time for thousands of
             # notices, bench/notices_bench.py); nothing in the session holds these rows
             conn = core(self.session)
-            conn.execute(insert(NoticeRow.__table__), rows)
+            conn.execute(insert(cast(Table, NoticeRow.__table__)), rows)
             conn.execute(
-                insert(NoticeEventRow.__table__),
+                insert(cast(Table, NoticeEventRow.__table__)),
                 [
                     {
                         "number": r["number"],
@@ -330,7 +290,7 @@ class NoticeRepository:
         )
         return {state: int(n) for state, n in rows}
 
-    def events(self, number: str) -> list[tuple[datetime, str, str | None, str, str | None, str]]:
+    def events(self, number: str) -> list[NoticeTrace]:
         rows = self.session.execute(
             select(
                 NoticeEventRow.at,
@@ -343,7 +303,7 @@ class NoticeRepository:
             .where(NoticeEventRow.number == number)
             .order_by(NoticeEventRow.id)
         )
-        return [tuple(r) for r in rows]  # type: ignore[misc]
+        return [NoticeTrace(*r) for r in rows]
 
     # -- batches -----------------------------------------------------------------------------
     def add_batch(self, b: Batch) -> None:
@@ -352,7 +312,7 @@ class NoticeRepository:
                 id=b.id,
                 campaign_id=b.campaign_id,
                 seq=b.seq,
-                state=b.state,
+                state=b.state.value,
                 notices=b.notices,
                 created_at=b.created_at,
             )
@@ -372,7 +332,7 @@ class NoticeRepository:
     def open_batches(self, campaign_id: str) -> list[Batch]:
         rows = self.session.scalars(
             select(BatchRow)
-            .where(BatchRow.campaign_id == campaign_id, BatchRow.state == "open")
+            .where(BatchRow.campaign_id == campaign_id, BatchRow.state == BatchState.OPEN.value)
             .order_by(BatchRow.seq)
         )
         return [_batch(r) for r in rows]
@@ -383,5 +343,11 @@ class NoticeRepository:
         self.session.execute(
             update(BatchRow)
             .where(BatchRow.id == batch_id)
-            .values(state="done", notices=notices, done_at=at, pdf_sha256=sha256, pages=pages)
+            .values(
+                state=BatchState.DONE.value,
+                notices=notices,
+                done_at=at,
+                pdf_sha256=sha256,
+                pages=pages,
+            )
         )

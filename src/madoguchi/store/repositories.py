@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -16,6 +15,7 @@ from sqlalchemy.orm.util import identity_key
 from madoguchi.pki.records import CertRecord, serial_hex
 from madoguchi.rules.revocation import CertStatus, RevocationReason
 from madoguchi.rules.validity import CertKind
+from madoguchi.services.domain import CachedOcsp, StoredAuthority, StoredResponder
 from madoguchi.store.models import (
     AuthorityRow,
     CertificateRow,
@@ -25,33 +25,9 @@ from madoguchi.store.models import (
     ResponderRow,
 )
 
-
-@dataclass(frozen=True, slots=True)
-class StoredAuthority:
-    kind: CertKind
-    cert_der: bytes
-    key_ref: str
-
-
-@dataclass(frozen=True, slots=True)
-class StoredResponder:
-    kind: CertKind
-    cert_der: bytes
-    key_pem: bytes
-    not_before: datetime
-    not_after: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class CachedOcsp:
-    der: bytes
-    produced_at: datetime
-    next_update: datetime
-
-
-_COUNTERS = CounterRow.__table__
-_CERTIFICATES = CertificateRow.__table__
-_OCSP = OcspResponseRow.__table__
+_COUNTERS = cast(Table, CounterRow.__table__)
+_CERTIFICATES = cast(Table, CertificateRow.__table__)
+_OCSP = cast(Table, OcspResponseRow.__table__)
 
 # The hot paths' statements, built once with bound parameters: building a statement with
 # literal values costs more than running it (SQLAlchemy makes a cache key of every value).
@@ -112,7 +88,7 @@ def next_counter(session: Session, name: str, step: int = 1) -> int:
         # wait for the first and then count on from it (found by tests/soak on PostgreSQL)
         value = conn.execute(
             _FIRST_COUNTER[conn.dialect.name], {"name": name, "value": step}
-        ).scalar()
+        ).scalar_one()
     return int(value)
 
 

@@ -10,8 +10,14 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from madoguchi.services.domain import CardRenewalApplication, StaffAccount, StaffRole, StaffSession
-from madoguchi.services.errors import ConcurrentUpdate
+from madoguchi.services.domain import (
+    ApiToken,
+    CardRenewalApplication,
+    ConcurrentUpdate,
+    StaffAccount,
+    StaffRole,
+    StaffSession,
+)
 from madoguchi.store.staff_models import (
     ApiTokenRow,
     CardRenewalApplicationRow,
@@ -131,13 +137,13 @@ class StaffRepository:
         row = self.session.get(ApiTokenRow, token_hash)
         return row.staff_id if row and not row.revoked else None
 
-    def tokens_of(self, staff_id: str) -> list[tuple[str, str, datetime, bool]]:
+    def tokens_of(self, staff_id: str) -> list[ApiToken]:
         rows = self.session.scalars(
             select(ApiTokenRow)
             .where(ApiTokenRow.staff_id == staff_id)
             .order_by(ApiTokenRow.created_at)
         )
-        return [(r.token_hash[:12], r.label, r.created_at, r.revoked) for r in rows]
+        return [ApiToken(r.token_hash[:12], r.label, r.created_at, r.revoked) for r in rows]
 
     def revoke_tokens_of(self, staff_id: str) -> None:
         self.session.execute(
