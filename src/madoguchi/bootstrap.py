@@ -1,10 +1,17 @@
-"""The one place that wires adapters into services (DESIGN.md)."""
+"""The one place that wires adapters into services (DESIGN.md).
+
+:func:`build` makes a :class:`Container` from Settings without touching anything;
+:meth:`Container.start` runs the migrations and loads the CA — once, when a process starts
+(``serve``, each CLI command that needs the store). The properties only build objects: none
+runs a migration or opens a unit of work, so nothing of the kind happens during a request.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -15,25 +22,24 @@ from madoguchi.pki.keystore import FileKeyStore, KeyStore, Pkcs11KeyStore
 from madoguchi.pki.profiles import CaNames
 from madoguchi.rules.offices import Office
 from madoguchi.rules.validity import CertKind
-from madoguchi.services.ca import (
-    OCSP_COUNTERS,
-    CaPolicy,
-    CaService,
-    initialise_authorities,
-    load_authorities,
-)
+from madoguchi.services.ca import CaService
+from madoguchi.services.ca_setup import CaPolicy, initialise_authorities, load_authorities
 from madoguchi.services.card_renewal import CardRenewalService
 from madoguchi.services.cardside import CardSide
 from madoguchi.services.checkpoints import CheckpointService
-from madoguchi.services.counter import CounterConfig, CounterService
+from madoguchi.services.counter import CounterService
+from madoguchi.services.crl_service import CrlPublisher
 from madoguchi.services.notices import NoticeService
-from madoguchi.services.ports import Clock, UnitOfWorkPort
+from madoguchi.services.ocsp_service import OCSP_COUNTERS, OcspResponder
+from madoguchi.services.ports import Clock, UowFactory
 from madoguchi.services.registry import RegistryService
 from madoguchi.services.siteconfig import SiteConfigService
 from madoguchi.services.staff import StaffPolicy, StaffService
-from madoguchi.store.db import make_engine, session_factory, upgrade
+from madoguchi.services.views import CounterViews
+from madoguchi.store.archive import BackupSummary, create_backup, restore_backup
+from madoguchi.store.db import make_engine, make_reader_engine, session_factory, upgrade
 from madoguchi.store.ocsp_reader import OcspReader
-from madoguchi.store.uow import UnitOfWork
+from madoguchi.store.uow import SqlUowFactory
 
 
 def system_clock() -> datetime:
@@ -64,28 +70,69 @@ def ca_policy(settings: Settings) -> CaPolicy:
     )
 
 
+class NotStarted(RuntimeError):
+    """A part that needs the CA was asked for before :meth:`Container.start` loaded it."""
+
+
 @dataclass
 class Container:
-    """Everything a command or the web application needs, built lazily from Settings."""
+    """Everything a command or the web application needs, built from Settings."""
 
     settings: Settings
     clock: Clock = system_clock
     _authorities: dict[CertKind, Authority] | None = field(default=None, repr=False)
 
+    # -- start-up: the only place that migrates and loads -------------------------------------
+    def migrate(self) -> None:
+        upgrade(self.settings.db_url)
+
+    def start(self, *, ca: bool = True) -> Container:
+        """Bring the schema to head and, with ``ca``, load both CAs (renewing a responder
+        certificate that is about to expire). Run once when a process starts."""
+        self.migrate()
+        if ca and self._authorities is None:
+            self._authorities = load_authorities(self.uow, self.keys, self.policy, self.clock())
+        return self
+
+    def backup(self, out: Path, passphrase: bytes) -> BackupSummary:
+        """`madoguchi backup`: the store, the keys, the cards, the secrets and the batches in
+        one encrypted archive (store/archive.py)."""
+        self.migrate()
+        return create_backup(self.engine, self.settings.data_dir, out, passphrase, self.clock())
+
+    def restore(self, source: Path, passphrase: bytes) -> dict[str, int]:
+        """`madoguchi restore`: the archive into this container's (new, empty) data directory."""
+        self.migrate()
+        return restore_backup(self.engine, self.settings.data_dir, source, passphrase)
+
+    def init_ca(self) -> Container:
+        """`madoguchi ca init`: the schema, both CAs (CaExists if there are any), and the
+        container started with them."""
+        self.migrate()
+        initialise_authorities(self.uow, self.keys, self.policy, self.clock())
+        return self.start()
+
+    @property
+    def authorities(self) -> dict[CertKind, Authority]:
+        if self._authorities is None:
+            raise NotStarted("the CA is loaded by Container.start(), when the process starts")
+        return self._authorities
+
+    # -- the store --------------------------------------------------------------------------
     @cached_property
     def engine(self) -> Engine:
         return make_engine(self.settings.db_url)
 
-    def migrate(self) -> None:
-        upgrade(self.settings.db_url)
-
-    def uow(self) -> UnitOfWorkPort:
-        return UnitOfWork(self._sessions)
+    @cached_property
+    def uow(self) -> UowFactory:
+        reader = make_reader_engine(self.settings.db_url, self.engine)
+        return SqlUowFactory(session_factory(self.engine), session_factory(reader))
 
     @cached_property
-    def _sessions(self):  # type: ignore[no-untyped-def]
-        return session_factory(self.engine)
+    def ocsp_reader(self) -> OcspReader:
+        return OcspReader(self.engine, OCSP_COUNTERS)
 
+    # -- keys and cards ---------------------------------------------------------------------
     @cached_property
     def keys(self) -> KeyStore:
         s = self.settings
@@ -99,27 +146,6 @@ class Container:
     def policy(self) -> CaPolicy:
         return ca_policy(self.settings)
 
-    def init_ca(self) -> None:
-        self.migrate()
-        initialise_authorities(self.uow, self.keys, self.policy, self.clock())
-
-    @cached_property
-    def ca(self) -> CaService:
-        self.migrate()
-        authorities = load_authorities(self.uow, self.keys, self.policy, self.clock())
-        return CaService(
-            self.uow,
-            authorities,
-            self.policy,
-            self.clock,
-            ocsp_reader=self.ocsp_reader,
-            ocsp_memory_entries=self.settings.ocsp_memory_entries,
-        )
-
-    @cached_property
-    def ocsp_reader(self) -> OcspReader:
-        return OcspReader(self.engine, OCSP_COUNTERS)
-
     @cached_property
     def vault(self) -> CardVault:
         key = secret_bytes(
@@ -128,27 +154,58 @@ class Container:
         return CardVault(self.settings.data_dir / "cards", key)
 
     @cached_property
+    def issuer_key(self) -> bytes:
+        return secret_bytes(
+            self.settings.card_issuer_key, self.settings.secrets_dir / "card-issuer.key"
+        )
+
+    # -- the CA's services ------------------------------------------------------------------
+    @cached_property
+    def ocsp(self) -> OcspResponder:
+        return OcspResponder(
+            self.uow,
+            self.authorities,
+            self.policy,
+            self.clock,
+            reader=self.ocsp_reader,
+            memory_entries=self.settings.ocsp_memory_entries,
+        )
+
+    @cached_property
+    def ca(self) -> CaService:
+        return CaService(self.uow, self.authorities, self.policy, self.clock, self.ocsp)
+
+    @cached_property
+    def crls(self) -> CrlPublisher:
+        return CrlPublisher(self.uow, self.authorities, self.policy, self.clock)
+
+    # -- the counter's services -------------------------------------------------------------
+    @cached_property
     def registry(self) -> RegistryService:
-        return RegistryService(self.ca)
+        return RegistryService(self.uow, self.clock, self.ca)
 
     @cached_property
     def card_side(self) -> CardSide:
-        return CardSide(self.ca, self.vault, self.issuer_key)
-
-    @cached_property
-    def counter(self) -> CounterService:
-        site = self.site
-
-        def config() -> CounterConfig:
-            current = site.current()
-            return CounterConfig(current.offices, current.fee_schedule)
-
-        return CounterService(self.registry, self.card_side, config)
+        return CardSide(self.clock, self.ca, self.vault, self.issuer_key)
 
     @cached_property
     def site(self) -> SiteConfigService:
-        self.migrate()
         return SiteConfigService(self.uow, self.clock)
+
+    @cached_property
+    def counter(self) -> CounterService:
+        return CounterService(
+            self.uow,
+            self.clock,
+            ca=self.ca,
+            registry=self.registry,
+            cards=self.card_side,
+            site=self.site,
+        )
+
+    @cached_property
+    def views(self) -> CounterViews:
+        return CounterViews(self.uow, self.clock)
 
     @cached_property
     def staff(self) -> StaffService:
@@ -161,11 +218,10 @@ class Container:
             hash_time_cost=s.password_hash_time_cost,
             hash_memory_kib=s.password_hash_memory_kib,
         )
-        return StaffService(self.uow, self.clock, policy, self.site.offices)
+        return StaffService(self.uow, self.clock, policy)
 
     @cached_property
     def card_renewal(self) -> CardRenewalService:
-        self.migrate()
         key = read_or_create_secret(self.settings.secrets_dir / "link.key")
         return CardRenewalService(self.uow, self.clock, key)
 
@@ -194,17 +250,10 @@ class Container:
     def checkpoints(self) -> CheckpointService:
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-        self.migrate()
         seed = read_or_create_secret(self.settings.secrets_dir / "audit-checkpoint.key")
         key = Ed25519PrivateKey.from_private_bytes(seed)
         return CheckpointService(
             self.uow, self.clock, key, self.settings.data_dir / "audit" / "checkpoints.log"
-        )
-
-    @cached_property
-    def issuer_key(self) -> bytes:
-        return secret_bytes(
-            self.settings.card_issuer_key, self.settings.secrets_dir / "card-issuer.key"
         )
 
 

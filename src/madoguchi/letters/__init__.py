@@ -29,13 +29,8 @@ from madoguchi.letters.documents import (
     requirement_labels,
 )
 from madoguchi.letters.errors import LettersError
-from madoguchi.letters.render import (
-    certificate_copy_pdf,
-    expiry_notice_pdf,
-    inquiry_letter_pdf,
-    receipt_pdf,
-    write_notices_pdf,
-)
+from madoguchi.letters.render import expiry_notice_pdf, inquiry_letter_pdf, write_notices_pdf
+from madoguchi.letters.render_counter import certificate_copy_pdf, receipt_pdf
 
 __all__ = [
     "Addressee",

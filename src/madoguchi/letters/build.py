@@ -29,7 +29,7 @@ from madoguchi.rules.offices import Office, regular_closures_text
 from madoguchi.rules.procedures import PROCEDURES, ProcedureId, Purpose, Step
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.domain import Card, Case, InquiryLetter, Resident
-from madoguchi.services.notices import NoticeContent, NoticePrinter
+from madoguchi.services.notice_dispatch import NoticeContent, NoticePrinter
 
 PAUSE_NOTE = (
     "この通知書は、送付を一時停止していたため、お届けが遅くなりました。"

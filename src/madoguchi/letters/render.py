@@ -1,4 +1,6 @@
-"""The four documents as PDF bytes, and the notices batch for the print vendor.
+"""The letters mailed to the holder as PDF bytes — the inquiry letter and the expiry notice —
+and the notices batch for the print vendor (the documents handed over at the counter are in
+letters/render_counter.py).
 
 One function per document; each draws on a :class:`~madoguchi.letters.layout.Sheet` so the
 same drawing serves a single PDF and the multi-page batch of :func:`write_notices_pdf`.
@@ -16,15 +18,13 @@ from reportlab.lib.units import mm  # type: ignore[import-untyped]
 
 from madoguchi.letters.documents import (
     Addressee,
-    CertificateCopyDoc,
     CityContact,
     ExpiryNoticeDoc,
     InquiryLetterDoc,
-    ReceiptDoc,
     item_note,
 )
 from madoguchi.letters.errors import LettersError
-from madoguchi.letters.fonts import GOTHIC, ensure_fonts
+from madoguchi.letters.fonts import ensure_fonts
 from madoguchi.letters.layout import (
     CONTENT_W,
     GREY,
@@ -32,7 +32,6 @@ from madoguchi.letters.layout import (
     Boxes,
     QrCode,
     S,
-    Sheet,
     blank_date,
     checklists,
     draw_address,
@@ -46,9 +45,8 @@ from madoguchi.letters.layout import (
     new_canvas,
     para,
     signature_table,
-    y_mm,
-    yen,
 )
+from madoguchi.letters.sheet import Sheet
 from madoguchi.rules.pins import FOUR_DIGIT_PIN_TRIES, SIGN_PASSWORD_TRIES, PinKind
 from madoguchi.rules.validity import renewal_window_opens
 
@@ -60,17 +58,17 @@ BLACK, WHITE = colors.black, colors.white
 INQUIRY_KINDS = {"P2": "新規発行", "P5": "更新"}
 
 
-def _require(condition: bool, detail: str) -> None:
+def require(condition: bool, detail: str) -> None:
     if not condition:
         raise LettersError("invalid_document", detail)
 
 
-def _require_text(**fields: str) -> None:
+def require_text(**fields: str) -> None:
     for name, value in fields.items():
-        _require(bool(value and value.strip()), f"{name} is empty")
+        require(bool(value and value.strip()), f"{name} is empty")
 
 
-def _contact(sheet: Sheet, contact: CityContact, label: str = "お問い合わせ先") -> None:
+def contact(sheet: Sheet, contact: CityContact, label: str = "お問い合わせ先") -> None:
     """The office, address, hours and phone in one framed block (R-PROC-0: the main office)."""
     text = (
         f"<b>{esc(label)}</b>&#12288;{esc(contact.city)} {esc(contact.office_name)} {esc(contact.desk)}<br/>"
@@ -154,9 +152,9 @@ def _power_of_attorney(sheet: Sheet, number: str, kind: str, holder: Addressee) 
 
 def _draw_inquiry(c: Any, doc: InquiryLetterDoc, key: str) -> int:
     """R-PROC-2: the letter, bound to one holder and one case, mailed to the registered address."""
-    _require(doc.procedure in INQUIRY_KINDS, f"procedure must be P2 or P5, not {doc.procedure!r}")
-    _require_text(number=doc.number, name=doc.addressee.name, address=doc.addressee.address)
-    _require(bool(doc.proxy_visit_items), "the second visit's items are missing")
+    require(doc.procedure in INQUIRY_KINDS, f"procedure must be P2 or P5, not {doc.procedure!r}")
+    require_text(number=doc.number, name=doc.addressee.name, address=doc.addressee.address)
+    require(bool(doc.proxy_visit_items), "the second visit's items are missing")
     kind = INQUIRY_KINDS[doc.procedure]
     what = f"電子証明書の{kind}"
     holder = doc.addressee
@@ -193,7 +191,7 @@ def _draw_inquiry(c: Any, doc: InquiryLetterDoc, key: str) -> int:
     sheet.add(signature_table("氏名（自署）", "住所", holder.address, CONTENT_W))
     sheet.heading("代理人が2回目に来庁するときの持ち物")
     sheet.bullets(doc.proxy_visit_items, item_note)
-    _contact(sheet, doc.contact)
+    contact(sheet, doc.contact)
     sheet.new_page()
     sheet.text("委　任　状", S.title, after=3 * mm)
     _addressed_to_mayor(sheet, doc.contact.city, doc.issued_on)
@@ -236,9 +234,9 @@ def _card_renewal(sheet: Sheet, url: str) -> None:
 
 def _draw_notice(c: Any, doc: ExpiryNoticeDoc, key: str) -> int:
     """R-NOTICE-1, R-NOTICE-2: what expires when, what to bring, where; the proxy's forms."""
-    _require_text(number=doc.number, name=doc.addressee.name, address=doc.addressee.address)
-    _require(bool(doc.items) or doc.card_expires is not None, "nothing expires")
-    _require(bool(doc.in_person_items and doc.proxy_items), "the checklists are missing")
+    require_text(number=doc.number, name=doc.addressee.name, address=doc.addressee.address)
+    require(bool(doc.items) or doc.card_expires is not None, "nothing expires")
+    require(bool(doc.in_person_items and doc.proxy_items), "the checklists are missing")
     holder = doc.addressee
     sheet = Sheet(c, footer=f"有効期限通知書　通知書番号 {doc.number}", key=key)
     draw_address(c, holder.name, holder.address, holder.postal_code, forward_ban=True)
@@ -272,7 +270,7 @@ def _draw_notice(c: Any, doc: ExpiryNoticeDoc, key: str) -> int:
         "または健康保険証など顔写真のないもの（ご本人は1点、代理人は2点）です。",
         S.small,
     )
-    _contact(sheet, doc.contact, "手続きの場所・お問い合わせ先")
+    contact(sheet, doc.contact, "手続きの場所・お問い合わせ先")
     sheet.new_page()
     sheet.text("照会書兼回答書", S.title, after=0)
     sheet.text("（代理人が来庁する場合に、ご本人が記入してください）", S.subtitle, after=3 * mm)
@@ -289,120 +287,8 @@ def _draw_notice(c: Any, doc: ExpiryNoticeDoc, key: str) -> int:
     return sheet.finish()
 
 
-def _draw_copy(c: Any, doc: CertificateCopyDoc, key: str) -> int:
-    """R-PROC-5: the certificates on the card and the expiry date for the card's face."""
-    _require_text(name=doc.holder_name, card_id=doc.card_id)
-    _require(bool(doc.certificates), "no certificate to print")
-    footer = f"電子証明書の写し　{doc.holder_name}　様"
-    sheet = Sheet(c, footer=footer, key=key, top_mm=MARGIN_TOP_MM, folds=False)
-    sheet.text(esc(f"{era(doc.issued_on)}　{doc.contact.city}長"), S.cell_right, after=2 * mm)
-    sheet.text("電子証明書の写し", S.title, after=4 * mm)
-    sheet.text(esc(f"{doc.holder_name}　様"), S.heading)
-    sheet.text(
-        "あなたのマイナンバーカードに、次の電子証明書を記録しました。この写しは大切に保管してください。"
-    )
-    face = doc.face_expiry
-    if face is not None:
-        western = f"（{face.year}年{face.month}月{face.day}日）"
-        lines = [
-            para("カードの表面の「電子証明書の有効期限」欄に記入する日付", S.subtitle),
-            para(esc(era(face)), S.big),
-            para(esc(western), S.subtitle),
-        ]
-        sheet.add(framed(lines, weight=1.5))
-    sheet.heading("記録した電子証明書")
-    rows: list[list[Any]] = [[head("種類"), head("シリアル番号"), head("有効期間"), head("発行者")]]
-    for cert in doc.certificates:
-        period = f"{esc(era(cert.not_before))}から<br/>{esc(era(cert.not_after))}まで"
-        serial = para(esc(cert.serial_hex.upper()), S.small)
-        rows.append(
-            [cert.kind_label, serial, para(period, S.cell), para(esc(cert.issuer), S.small)]
-        )
-    sheet.add(grid_table(rows, [44 * mm, 36 * mm, 46 * mm, CONTENT_W - 126 * mm], head_row=True))
-    sheet.heading("署名用電子証明書に記録された事項")
-    if doc.birth is not None and doc.gender_label and doc.address:
-        facts = [
-            [head("氏名"), doc.holder_name],
-            [head("生年月日"), era_western(doc.birth)],
-            [head("性別"), doc.gender_label],
-            [head("住所"), doc.address],
-        ]
-        sheet.add(grid_table(facts, [32 * mm, CONTENT_W - 32 * mm], head_col=True))
-        sheet.gap(1 * mm)
-        sheet.text(
-            "氏名・住所などが変わると、署名用電子証明書は失効します。窓口で新しく発行してください。",
-            S.small,
-        )
-    else:
-        sheet.text("署名用電子証明書は記録されていません。")
-    sheet.text(
-        f"・カード識別番号 {esc(doc.card_id)}<br/>"
-        "・暗証番号は他人に教えないでください。職員が電話などで暗証番号を尋ねることはありません。<br/>"
-        "・有効期限が近づくと、有効期限通知書を住民登録地あてにお送りします（転送不要）。",
-        S.small,
-    )
-    _contact(sheet, doc.contact)
-    return sheet.finish()
-
-
-def _receipt_half(sheet: Sheet, doc: ReceiptDoc, copy_label: str) -> None:
-    top = esc(f"{era(doc.issued_on)}　領収番号 {doc.receipt_no}")
-    sheet.text(top, S.cell_right, after=1 * mm)
-    suffix = f"<font size=10>（{esc(copy_label)}）</font>" if copy_label else ""
-    sheet.text("領　収　書" + suffix, S.title, after=3 * mm)
-    sheet.text(esc(f"{doc.holder_name}　様"), S.heading, after=1 * mm)
-    amount = grid_table(
-        [[para(esc(f"金 {yen(doc.due_yen)}"), S.big)]],
-        [90 * mm],
-        ruled=False,
-        extra=[("LINEBELOW", (0, 0), (-1, -1), 1.2, BLACK)],
-    )
-    sheet.add(amount, x=(PAGE_W_MM - 90) / 2 * mm, width=90 * mm)
-    sheet.gap(3 * mm)
-    waived = yen(doc.standard_yen - doc.due_yen)
-    rows = [
-        [head("内容"), doc.description, para("領収印", S.small)],
-        [head("手数料（規定額）"), yen(doc.standard_yen), ""],
-        [head("減免"), f"{waived}（{doc.waiver}）" if doc.waiver else "なし", ""],
-        [head("お支払い額"), yen(doc.due_yen), ""],
-        [head("受付番号"), doc.case_id, ""],
-    ]
-    stamp = [("SPAN", (2, 0), (2, -1)), ("VALIGN", (2, 0), (2, 0), "TOP")]
-    sheet.add(grid_table(rows, [34 * mm, CONTENT_W - 64 * mm, 30 * mm], head_col=True, extra=stamp))
-    sheet.gap(2 * mm)
-    note = (
-        "上記のとおり領収しました。"
-        if doc.due_yen
-        else f"手数料は{esc(doc.waiver or '')}のため、お支払いはありません。"
-    )
-    issuer = esc(f"{doc.contact.city}長　{doc.contact.office_name} {doc.contact.desk}")
-    sheet.text(note + "<br/>" + issuer, S.small)
-
-
-def _draw_receipt(c: Any, doc: ReceiptDoc, key: str) -> int:
-    """R-PROC-4: the fee of the schedule, what is due, and the measure that waives it."""
-    _require_text(receipt_no=doc.receipt_no, name=doc.holder_name, description=doc.description)
-    _require(0 <= doc.due_yen <= doc.standard_yen, "the amount due is outside 0..standard")
-    _require(
-        doc.due_yen == doc.standard_yen or bool(doc.waiver), "a reduced fee must name its waiver"
-    )
-    footer = f"領収書　領収番号 {doc.receipt_no}"
-    sheet = Sheet(c, footer=footer, key=key, top_mm=MARGIN_TOP_MM, folds=False)
-    _receipt_half(sheet, doc, "")
-    cut_mm = PAGE_H_MM / 2
-    c.saveState()
-    c.setDash(3, 3)
-    c.setLineWidth(0.5)
-    c.line(10 * mm, y_mm(cut_mm), (PAGE_W_MM - 10) * mm, y_mm(cut_mm))
-    c.setFont(GOTHIC, 7)
-    c.drawCentredString(PAGE_W_MM / 2 * mm, y_mm(cut_mm) + 1.5 * mm, "切り取り線")
-    c.restoreState()
-    sheet.y = y_mm(cut_mm + MARGIN_TOP_MM)
-    _receipt_half(sheet, doc, "控")
-    return sheet.finish()
-
-
-def _single(draw: Any, doc: Any, title: str, author: str) -> bytes:
+def single_pdf(draw: Any, doc: Any, title: str, author: str) -> bytes:
+    """One document as a PDF of its own."""
     ensure_fonts()
     buf = io.BytesIO()
     c = new_canvas(buf, title, author)
@@ -413,22 +299,12 @@ def _single(draw: Any, doc: Any, title: str, author: str) -> bytes:
 
 def inquiry_letter_pdf(doc: InquiryLetterDoc) -> bytes:
     """R-PROC-2: 照会書 and 委任状 for the holder, 2 pages."""
-    return _single(_draw_inquiry, doc, f"照会書 {doc.number}", doc.contact.city)
+    return single_pdf(_draw_inquiry, doc, f"照会書 {doc.number}", doc.contact.city)
 
 
 def expiry_notice_pdf(doc: ExpiryNoticeDoc) -> bytes:
     """R-NOTICE-1, R-NOTICE-2: 有効期限通知書 with 照会書兼回答書 and 委任状, 2 pages."""
-    return _single(_draw_notice, doc, f"有効期限通知書 {doc.number}", doc.contact.city)
-
-
-def certificate_copy_pdf(doc: CertificateCopyDoc) -> bytes:
-    """R-PROC-5: 電子証明書の写し, 1 page."""
-    return _single(_draw_copy, doc, "電子証明書の写し", doc.contact.city)
-
-
-def receipt_pdf(doc: ReceiptDoc) -> bytes:
-    """R-PROC-4: 領収書 with the city's copy below the cut line, 1 page."""
-    return _single(_draw_receipt, doc, f"領収書 {doc.receipt_no}", doc.contact.city)
+    return single_pdf(_draw_notice, doc, f"有効期限通知書 {doc.number}", doc.contact.city)
 
 
 def write_notices_pdf(docs: Iterable[ExpiryNoticeDoc], out: BinaryIO) -> int:
@@ -452,9 +328,7 @@ def write_notices_pdf(docs: Iterable[ExpiryNoticeDoc], out: BinaryIO) -> int:
 
 
 __all__ = [
-    "certificate_copy_pdf",
     "expiry_notice_pdf",
     "inquiry_letter_pdf",
-    "receipt_pdf",
     "write_notices_pdf",
 ]

@@ -15,7 +15,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from madoguchi.pki.errors import PkiError
+from madoguchi.pki.errors import ProfileViolation
 from madoguchi.pki.profiles import (
     CaNames,
     EndEntityRequest,
@@ -98,7 +98,7 @@ def _spki_bit_string(spki: bytes) -> bytes:
     _, alg_start, alg_len = read(spki, pos)  # AlgorithmIdentifier
     tag, start, size = read(spki, alg_start + alg_len)
     if tag != 0x03:
-        raise PkiError("bad_spki", "SubjectPublicKeyInfo without a BIT STRING")
+        raise ProfileViolation("bad_spki", "SubjectPublicKeyInfo without a BIT STRING")
     return spki[start + 1 : start + size]
 
 
@@ -116,7 +116,7 @@ class Authority:
 
     def __post_init__(self) -> None:
         if self.cert.public_key() != self.signer.public_key:
-            raise PkiError(
+            raise ProfileViolation(
                 "ca_key_mismatch", f"the {self.kind} CA key does not match its certificate"
             )
 
@@ -139,12 +139,12 @@ class Authority:
     def issue(self, req: EndEntityRequest) -> x509.Certificate:
         """Sign an end-entity certificate for a key the card proved (R-X509)."""
         if req.not_after > self.cert.not_valid_after_utc:
-            raise PkiError("outlives_ca", "the certificate would outlive its CA")
+            raise ProfileViolation("outlives_ca", "the certificate would outlive its CA")
         cert = sign_builder(end_entity_builder(req, self.names, self.cert), self.signer)
         try:
             cert.verify_directly_issued_by(self.cert)
         except (InvalidSignature, ValueError) as exc:
-            raise PkiError(
+            raise ProfileViolation(
                 "bad_signature", "the CA produced a certificate that does not verify"
             ) from exc
         return cert

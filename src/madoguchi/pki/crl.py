@@ -41,7 +41,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, utils
 
 from madoguchi.pki import der
-from madoguchi.pki.errors import PkiError
+from madoguchi.pki.errors import BadSignature, InvalidCrlInput
 from madoguchi.pki.signer import Signer
 from madoguchi.rules.revocation import RevocationReason
 
@@ -67,10 +67,10 @@ def _extension(oid: bytes, value: bytes, *, critical: bool = False) -> bytes:
 def _utc_seconds(moment: datetime, what: str) -> datetime:
     """An aware time as the CRL states it: UTC, whole seconds (RFC 5280 §5.1.2.4)."""
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise PkiError("naive_time", f"{what} must be timezone-aware")
+        raise InvalidCrlInput("naive_time", f"{what} must be timezone-aware")
     utc = moment.astimezone(UTC).replace(microsecond=0)
     if utc.year < 1950:  # UTCTime's window starts in 1950; no CRL of ours is older
-        raise PkiError("time_range", f"{what} is before 1950")
+        raise InvalidCrlInput("time_range", f"{what} is before 1950")
     return utc
 
 
@@ -88,11 +88,11 @@ class RevokedEntry:
 
     def __post_init__(self) -> None:
         if not 1 <= self.serial <= MAX_SERIAL:
-            raise PkiError("serial_range", "serials are positive and at most 20 octets")
+            raise InvalidCrlInput("serial_range", "serials are positive and at most 20 octets")
         if not isinstance(self.reason, RevocationReason):
-            raise PkiError("reason_type", f"not a RevocationReason: {self.reason!r}")
+            raise InvalidCrlInput("reason_type", f"not a RevocationReason: {self.reason!r}")
         if self.reason is RevocationReason.REMOVE_FROM_CRL:
-            raise PkiError("remove_from_crl", "removeFromCRL belongs to delta CRLs (§5.3.1)")
+            raise InvalidCrlInput("remove_from_crl", "removeFromCRL belongs to delta CRLs (§5.3.1)")
         _utc_seconds(self.revoked_at, "revoked_at")
         _utc_seconds(self.not_after, "not_after")
 
@@ -134,9 +134,9 @@ class IssuingDistributionPoint:
 
     def __post_init__(self) -> None:
         if not self.url.isascii() or not self.url.isprintable() or " " in self.url:
-            raise PkiError("idp_url", f"a distribution point is an ASCII URI: {self.url!r}")
+            raise InvalidCrlInput("idp_url", f"a distribution point is an ASCII URI: {self.url!r}")
         if "://" not in self.url:
-            raise PkiError("idp_url", f"not an absolute URI: {self.url!r}")
+            raise InvalidCrlInput("idp_url", f"not an absolute URI: {self.url!r}")
 
     def value(self) -> bytes:
         """``SEQUENCE { distributionPoint [0] { fullName [0] { URI [6] } }, [1] TRUE? }``."""
@@ -224,7 +224,7 @@ def _checked_length(entry: bytes) -> int:
                 return size
         elif 2 + (n := first & 0x7F) + int.from_bytes(entry[2 : 2 + n], "big") == size:
             return size
-    raise PkiError(
+    raise InvalidCrlInput(
         "bad_entry", f"a stored CRL entry is not one DER SEQUENCE: {bytes(entry[:24]).hex()}"
     )
 
@@ -243,7 +243,7 @@ def _sign(signer: Signer, digest: bytes, tbs: Callable[[], bytes]) -> bytes:
             signature, digest, padding.PKCS1v15(), utils.Prehashed(hashes.SHA256())
         )
     except InvalidSignature as exc:
-        raise PkiError(
+        raise InvalidCrlInput(
             "bad_signature", "the signer made a CRL signature that does not verify"
         ) from exc
     return signature
@@ -274,11 +274,11 @@ def write_crl(
     this_update = _utc_seconds(this_update, "this_update")
     next_update = _utc_seconds(next_update, "next_update")
     if next_update <= this_update:
-        raise PkiError("crl_times", "nextUpdate must be after thisUpdate (§5.1.2.5)")
+        raise InvalidCrlInput("crl_times", "nextUpdate must be after thisUpdate (§5.1.2.5)")
     if not 0 <= crl_number <= MAX_SERIAL:
-        raise PkiError("crl_number", "the CRL number is 0 … 2**159-1 (§5.2.3)")
+        raise InvalidCrlInput("crl_number", "the CRL number is 0 … 2**159-1 (§5.2.3)")
     if issuer_name_der[:1] != b"\x30" or not authority_key_id:
-        raise PkiError("crl_issuer", "an issuer Name (DER SEQUENCE) and a key id are needed")
+        raise InvalidCrlInput("crl_issuer", "an issuer Name (DER SEQUENCE) and a key id are needed")
     extensions = [
         _extension(_AUTHORITY_KEY_ID, der.sequence(der.tlv(0x80, authority_key_id))),
         _extension(_CRL_NUMBER, der.integer(crl_number)),
@@ -317,7 +317,7 @@ def write_crl(
             signer, tbs_hash.digest(), lambda: b"".join(chain([head], source.chunks(), [tail]))
         )
         if len(signature) != signature_length:
-            raise PkiError("bad_signature", "the signature is not as long as the modulus")
+            raise BadSignature("CRL whose signature is not as long as the modulus")
         rest = der.SHA256_WITH_RSA + signature_field + signature
         whole.update(rest)
         out.write(rest)
@@ -357,57 +357,3 @@ def write_crl_entries(
         signer=signer,
         idp=idp,
     )
-
-
-@dataclass(frozen=True, slots=True)
-class PartitionScheme:
-    """Partitioned CRLs: a certificate's partition is fixed at issuance (RFC 5280 §5.2.5).
-
-    Each certificate gets a monotonically assigned sequence number per CA and lands in
-    partition ``seq // size``; its cRLDistributionPoints names that partition's CRL, whose
-    issuingDistributionPoint names the same URI. Why: a national population of 100 million
-    cards with two certificates each, five-year validity and millions of address changes a
-    year would put tens of millions of serials on one CRL (about 50 bytes each: a CRL of a
-    gigabyte, re-downloaded by every relying party). A partition holds at most ``size``
-    certificates, so its CRL never lists more than ``size`` entries, however large the
-    population grows, and a new partition simply opens as issuance goes on. The full CRL
-    (no IDP) is still published for relying parties that want everything.
-    """
-
-    size: int
-
-    def __post_init__(self) -> None:
-        if self.size < 1:
-            raise PkiError("partition_size", "a partition holds at least one certificate")
-
-    def partition_of(self, seq: int) -> int:
-        """The partition of the certificate issued with sequence number ``seq``."""
-        if seq < 0:
-            raise PkiError("partition_seq", "sequence numbers are not negative")
-        return seq // self.size
-
-    def sequences(self, partition: int) -> range:
-        """The sequence numbers whose certificates belong to ``partition``."""
-        return range(partition * self.size, (partition + 1) * self.size)
-
-    def url(self, template: str, *, kind: str, partition: int) -> str:
-        """The distribution point of ``partition``, e.g. from
-        ``http://ca.example/crl/{kind}-{partition}.crl``."""
-        return partition_url(template, kind=kind, partition=partition)
-
-    def idp(self, template: str, *, kind: str, partition: int) -> IssuingDistributionPoint:
-        """The issuingDistributionPoint of the partition's CRL."""
-        return IssuingDistributionPoint(self.url(template, kind=kind, partition=partition))
-
-
-def partition_url(template: str, *, kind: str, partition: int) -> str:
-    """Fill ``{kind}`` and ``{partition}`` in a distribution point template (§4.2.1.13)."""
-    if "{partition}" not in template:
-        raise PkiError("crl_template", f"the template names no {{partition}}: {template!r}")
-    if partition < 0:
-        raise PkiError("partition", "partitions are numbered from 0")
-    try:
-        url = template.format(kind=kind, partition=partition)
-    except (KeyError, IndexError, ValueError) as exc:
-        raise PkiError("crl_template", f"not a distribution point template: {template!r}") from exc
-    return IssuingDistributionPoint(url).url  # checks it is an ASCII URI

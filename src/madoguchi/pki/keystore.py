@@ -12,7 +12,13 @@ from typing import Protocol
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from madoguchi.pki.errors import PkiError
+from madoguchi.pki.errors import (
+    BadKeyReference,
+    CaExists,
+    KeyTypeError,
+    NoPassphrase,
+    WrongPassphrase,
+)
 from madoguchi.pki.signer import KeySigner, Signer, load_key_file, save_key_file
 from madoguchi.rules.validity import CertKind
 
@@ -27,7 +33,7 @@ class KeyStore(Protocol):
 class _Sealing:
     def __init__(self, passphrase: bytes) -> None:
         if not passphrase:
-            raise PkiError("no_passphrase", "keys are never kept unencrypted")
+            raise NoPassphrase()
         self._passphrase = passphrase
 
     def seal(self, key: KeySigner) -> bytes:
@@ -41,9 +47,9 @@ class _Sealing:
         try:
             key = serialization.load_pem_private_key(blob, self._passphrase)
         except (ValueError, TypeError) as exc:
-            raise PkiError("key_passphrase", "cannot decrypt a responder key") from exc
+            raise WrongPassphrase("a responder key") from exc
         if not isinstance(key, rsa.RSAPrivateKey):
-            raise PkiError("key_type", "a responder key is not RSA")
+            raise KeyTypeError("a responder key")
         return KeySigner(key)
 
 
@@ -58,7 +64,7 @@ class FileKeyStore(_Sealing):
         name = f"{kind.value}-ca.key.pem"
         path = self.directory / name
         if path.exists():
-            raise PkiError("ca_exists", f"{path} exists already; refusing to overwrite a CA key")
+            raise CaExists(str(path))
         signer = KeySigner.generate()
         save_key_file(signer, path, self._passphrase)
         return signer, f"file:{name}"
@@ -66,7 +72,7 @@ class FileKeyStore(_Sealing):
     def load(self, key_ref: str) -> Signer:
         scheme, _, name = key_ref.partition(":")
         if scheme != "file" or "/" in name or not name:
-            raise PkiError("key_ref", f"not a key file reference: {key_ref!r}")
+            raise BadKeyReference(key_ref)
         return load_key_file(self.directory / name, self._passphrase)
 
 
@@ -89,5 +95,5 @@ class Pkcs11KeyStore(_Sealing):
 
         scheme, _, label = key_ref.partition(":")
         if scheme != "pkcs11" or not label:
-            raise PkiError("key_ref", f"not a PKCS#11 key reference: {key_ref!r}")
+            raise BadKeyReference(key_ref)
         return Pkcs11Signer(self.module, self.token, self.pin, label)

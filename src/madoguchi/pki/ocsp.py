@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp
 
 from madoguchi.pki.authority import Authority
-from madoguchi.pki.errors import PkiError
+from madoguchi.pki.errors import MalformedOcspRequest
 from madoguchi.pki.records import CertRecord
 from madoguchi.rules.revocation import CertStatus, RevocationReason
 
@@ -62,9 +62,9 @@ class OcspQuery:
 
 
 def parse_request(der: bytes) -> OcspQuery:
-    """Parse a DER OCSPRequest; PkiError('ocsp_malformed') for anything we cannot answer."""
+    """Parse a DER OCSPRequest; MalformedOcspRequest for anything we cannot answer."""
     if not der or len(der) > MAX_REQUEST_BYTES:
-        raise PkiError("ocsp_malformed", "empty or oversized OCSP request")
+        raise MalformedOcspRequest("empty or oversized OCSP request")
     try:
         req = ocsp.load_der_ocsp_request(der)
         algorithm = req.hash_algorithm
@@ -76,11 +76,11 @@ def parse_request(der: bytes) -> OcspQuery:
             has_extensions=len(req.extensions) > 0,
         )
     except (ValueError, TypeError, x509.UnsupportedGeneralNameType) as exc:
-        raise PkiError("ocsp_malformed", f"cannot parse the OCSP request: {exc}") from exc
+        raise MalformedOcspRequest(f"cannot parse the OCSP request: {exc}") from exc
     except Exception as exc:  # cryptography raises UnsupportedAlgorithm for exotic CertIDs
-        raise PkiError("ocsp_malformed", f"unsupported OCSP request: {type(exc).__name__}") from exc
+        raise MalformedOcspRequest(f"unsupported OCSP request: {type(exc).__name__}") from exc
     if query.algorithm.name not in SUPPORTED_HASHES:
-        raise PkiError("ocsp_malformed", f"unsupported CertID hash {query.algorithm.name}")
+        raise MalformedOcspRequest(f"unsupported CertID hash {query.algorithm.name}")
     return query
 
 
@@ -90,7 +90,7 @@ def decode_get_path(path: str) -> bytes:
         text = unquote(path)  # no strip("/"): base64 may end in "/" when it has no padding
         return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise PkiError("ocsp_malformed", "the GET path is not base64") from exc
+        raise MalformedOcspRequest("the GET path is not base64") from exc
 
 
 def get_path(request_der: bytes) -> str:

@@ -32,7 +32,7 @@ from cryptography.x509.oid import SignatureAlgorithmOID
 from pkcs11 import Attribute, KeyType, Mechanism, MechanismFlag, ObjectClass
 
 from madoguchi.pki import der
-from madoguchi.pki.errors import PkiError
+from madoguchi.pki.errors import BadSignature, HsmError, KeySizeError, KeyTypeError
 from madoguchi.pki.signer import RSA_BITS, RSA_EXPONENT, Signer
 
 _LOCK = threading.RLock()  # every call into a PKCS#11 module from this process
@@ -50,32 +50,32 @@ _STALE = (
 
 @contextmanager
 def _hsm_errors(what: str) -> Iterator[None]:
-    """Turn python-pkcs11 exceptions into :class:`PkiError` with stable codes."""
+    """Turn python-pkcs11 exceptions into :class:`HsmError` with stable codes."""
     try:
         yield
     except _PIN_ERRORS as exc:
-        raise PkiError("hsm_pin", f"{what}: the token refused the user PIN ({exc!r})") from exc
+        raise HsmError("hsm_pin", f"{what}: the token refused the user PIN ({exc!r})") from exc
     except (pkcs11.NoSuchToken, pkcs11.TokenNotPresent, pkcs11.TokenNotRecognised) as exc:
-        raise PkiError("hsm_token_missing", f"{what}: token not present ({exc!r})") from exc
+        raise HsmError("hsm_token_missing", f"{what}: token not present ({exc!r})") from exc
     except pkcs11.NoSuchKey as exc:
-        raise PkiError("hsm_key_missing", f"{what}: no such key ({exc!r})") from exc
+        raise HsmError("hsm_key_missing", f"{what}: no such key ({exc!r})") from exc
     except pkcs11.PKCS11Error as exc:
-        raise PkiError("hsm_error", f"{what}: the PKCS#11 module failed ({exc!r})") from exc
+        raise HsmError("hsm_error", f"{what}: the PKCS#11 module failed ({exc!r})") from exc
 
 
 def _token(module: str, label: str) -> pkcs11.Token:
     if not Path(module).is_file():
-        raise PkiError("hsm_module_missing", f"no PKCS#11 module at {module}")
+        raise HsmError("hsm_module_missing", f"no PKCS#11 module at {module}")
     try:
         lib = pkcs11.lib(module)
     except pkcs11.PKCS11Error as exc:
-        raise PkiError("hsm_module_missing", f"cannot load PKCS#11 module {module}: {exc}") from exc
+        raise HsmError("hsm_module_missing", f"cannot load PKCS#11 module {module}: {exc}") from exc
     try:
         return lib.get_token(token_label=label)
     except pkcs11.NoSuchToken as exc:
-        raise PkiError("hsm_token_missing", f"no token labelled {label!r} in {module}") from exc
+        raise HsmError("hsm_token_missing", f"no token labelled {label!r} in {module}") from exc
     except pkcs11.MultipleTokensReturned as exc:
-        raise PkiError("hsm_token_missing", f"more than one token labelled {label!r}") from exc
+        raise HsmError("hsm_token_missing", f"more than one token labelled {label!r}") from exc
 
 
 class _Login:
@@ -107,7 +107,7 @@ def _acquire(module: str, token_label: str, pin: str) -> _Login:
         if login is None:
             login = _LOGINS[(module, token_label)] = _Login(module, token_label, pin)
         elif not hmac.compare_digest(login.pin.encode(), pin.encode()):
-            raise PkiError("hsm_pin", f"token {token_label!r} is logged in with another PIN")
+            raise HsmError("hsm_pin", f"token {token_label!r} is logged in with another PIN")
         login.refs += 1
         return login
 
@@ -125,9 +125,9 @@ def _find_private_key(session: pkcs11.Session, label: str) -> pkcs11.SignMixin:
     try:
         key = session.get_key(ObjectClass.PRIVATE_KEY, label=label)
     except pkcs11.MultipleObjectsReturned as exc:
-        raise PkiError("hsm_error", f"more than one private key labelled {label!r}") from exc
+        raise HsmError("hsm_error", f"more than one private key labelled {label!r}") from exc
     if key.key_type != KeyType.RSA or not isinstance(key, pkcs11.SignMixin):
-        raise PkiError("key_type", f"the key {label!r} is not an RSA signing key")
+        raise KeyTypeError(f"the key {label!r}")
     return key
 
 
@@ -136,7 +136,7 @@ def _rsa_public(source: pkcs11.Object, label: str) -> rsa.RSAPublicKey:
     e = int.from_bytes(source[Attribute.PUBLIC_EXPONENT], "big")
     public = rsa.RSAPublicNumbers(e, n).public_key()
     if public.key_size != RSA_BITS:
-        raise PkiError("key_size", f"CA keys are RSA-{RSA_BITS}, {label!r} is {public.key_size}")
+        raise KeySizeError(f"the key {label!r}", public.key_size, RSA_BITS)
     return public
 
 
@@ -182,7 +182,7 @@ class Pkcs11Signer:
                 with _hsm_errors(f"generating key {key_label!r} on token {token_label!r}"):
                     session = login.session()
                     if list(session.get_objects({Attribute.LABEL: key_label})):
-                        raise PkiError(
+                        raise HsmError(
                             "hsm_key_exists", f"token {token_label!r} already holds {key_label!r}"
                         )
                     # the token is logged in already: a R/W session needs no second C_Login
@@ -208,7 +208,7 @@ class Pkcs11Signer:
     def _private_key(self) -> pkcs11.SignMixin:
         """The key object in the current shared session (looked up again after a reopen)."""
         if self._login is None:
-            raise PkiError("hsm_closed", f"the signer for {self._what} is closed")
+            raise HsmError("hsm_closed", f"the signer for {self._what} is closed")
         session = self._login.session()
         if self._key is None or self._generation != self._login.generation:
             self._key = _find_private_key(session, self.key_label)
@@ -272,7 +272,7 @@ def _verify(signer: Signer, what: str, tbs: bytes, loaded: tuple[bytes, bytes, o
             raise InvalidSignature(f"the {what} changed in assembly")
         signer.public_key.verify(signature, loaded_tbs, padding.PKCS1v15(), hashes.SHA256())
     except InvalidSignature as exc:
-        raise PkiError("bad_signature", f"the signer made a {what} that does not verify") from exc
+        raise BadSignature(what) from exc
 
 
 def sign_certificate(builder: x509.CertificateBuilder, signer: Signer) -> x509.Certificate:
@@ -289,7 +289,7 @@ def sign_certificate(builder: x509.CertificateBuilder, signer: Signer) -> x509.C
     try:
         cert = x509.load_der_x509_certificate(der.signed(tbs, signer.sign(tbs)))
     except ValueError as exc:
-        raise PkiError("bad_signature", "the assembled certificate does not parse") from exc
+        raise BadSignature("certificate") from exc
     loaded = (cert.tbs_certificate_bytes, cert.signature, cert.signature_algorithm_oid)
     _verify(signer, "certificate", tbs, loaded)
     return cert
@@ -305,7 +305,7 @@ def sign_crl(
     try:
         crl = x509.load_der_x509_crl(der.signed(tbs, signer.sign(tbs)))
     except ValueError as exc:
-        raise PkiError("bad_signature", "the assembled CRL does not parse") from exc
+        raise BadSignature("CRL") from exc
     _verify(
         signer, "CRL", tbs, (crl.tbs_certlist_bytes, crl.signature, crl.signature_algorithm_oid)
     )

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 
 from madoguchi.pki.der import digest_info_sha256
-from madoguchi.pki.errors import PkiError
+from madoguchi.pki.errors import BadChallenge, PossessionNotProved
 
 _DOMAIN = b"madoguchi-pop-v1"
 CHALLENGE_BYTES = 32
@@ -28,7 +28,7 @@ def new_challenge() -> bytes:
 
 def pop_digest(challenge: bytes, spki_der: bytes) -> bytes:
     if len(challenge) != CHALLENGE_BYTES:
-        raise PkiError("pop_challenge", "the challenge has the wrong size")
+        raise BadChallenge(len(challenge), CHALLENGE_BYTES)
     return hashlib.sha256(_DOMAIN + challenge + spki_der).digest()
 
 
@@ -40,7 +40,7 @@ def pop_digest_info(challenge: bytes, spki_der: bytes) -> bytes:
 def verify_pop(
     public_key: rsa.RSAPublicKey, spki_der: bytes, challenge: bytes, signature: bytes
 ) -> None:
-    """Raise ``PkiError('pop_failed')`` unless ``signature`` proves the private key."""
+    """Raise :class:`PossessionNotProved` unless ``signature`` proves the private key."""
     try:
         public_key.verify(
             signature,
@@ -49,4 +49,4 @@ def verify_pop(
             utils.Prehashed(hashes.SHA256()),
         )
     except InvalidSignature as exc:
-        raise PkiError("pop_failed", "the card did not prove possession of the key") from exc
+        raise PossessionNotProved() from exc

@@ -14,7 +14,13 @@ from typing import Protocol, runtime_checkable
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from madoguchi.pki.errors import PkiError
+from madoguchi.pki.errors import (
+    KeyMissing,
+    KeySizeError,
+    KeyTypeError,
+    NoPassphrase,
+    WrongPassphrase,
+)
 
 RSA_BITS = 2048
 RSA_EXPONENT = 65537
@@ -42,7 +48,7 @@ class KeySigner:
 
     def __init__(self, key: rsa.RSAPrivateKey) -> None:
         if key.key_size != RSA_BITS:
-            raise PkiError("key_size", f"CA keys are RSA-{RSA_BITS}, got {key.key_size}")
+            raise KeySizeError("a CA key", key.key_size, RSA_BITS)
         self._key = key
 
     @classmethod
@@ -64,7 +70,7 @@ class KeySigner:
 def save_key_file(signer: KeySigner, path: Path, passphrase: bytes) -> None:
     """Write the key encrypted at rest (PKCS#8, best available encryption), mode 0600."""
     if not passphrase:
-        raise PkiError("no_passphrase", "a CA key file is never written unencrypted")
+        raise NoPassphrase()
     pem = signer.private_key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -81,9 +87,9 @@ def load_key_file(path: Path, passphrase: bytes) -> KeySigner:
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), passphrase)
     except FileNotFoundError as exc:
-        raise PkiError("key_missing", f"no key file at {path}") from exc
+        raise KeyMissing(str(path)) from exc
     except (ValueError, TypeError) as exc:
-        raise PkiError("key_passphrase", f"cannot decrypt {path}: wrong passphrase?") from exc
+        raise WrongPassphrase(str(path)) from exc
     if not isinstance(key, rsa.RSAPrivateKey):
-        raise PkiError("key_type", f"{path} does not hold an RSA key")
+        raise KeyTypeError(str(path))
     return KeySigner(key)

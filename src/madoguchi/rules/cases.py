@@ -8,10 +8,11 @@ checked by the services before they fire an event.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 from madoguchi.rules.errors import InvalidTransition
-from madoguchi.rules.procedures import ProcedureId
+from madoguchi.rules.procedures import PROCEDURES, ProcedureId, Visit
 
 
 class CaseKind(StrEnum):
@@ -98,3 +99,23 @@ def next_case_state(kind: CaseKind, state: CaseState, event: CaseEvent) -> CaseS
 def allowed_events(kind: CaseKind, state: CaseState) -> tuple[CaseEvent, ...]:
     """The events a screen may offer for a case in ``state``."""
     return tuple(e for (k, s, e) in CASE_TRANSITIONS if k == kind and s == state)
+
+
+def current_visit(
+    kind: CaseKind, state: CaseState, recorded_visits: Iterable[int] = ()
+) -> Visit | None:
+    """R-PROC-2: the visit a case is on — the second once the inquiry letter went out (and,
+    for a closed case, once anything was recorded at the second visit); the first
+    otherwise. None for an errand that is not one of P1–P5."""
+    if kind.procedure is None:
+        return None
+    procedure = PROCEDURES[kind.procedure]
+    second = state is CaseState.AWAITING_REPLY or (state.final and 2 in set(recorded_visits))
+    if procedure.two_visits and second:
+        return procedure.visit(2)
+    return procedure.visits[0]
+
+
+def next_visit(kind: CaseKind, state: CaseState) -> Visit | None:
+    """The visit an open case waits for (None once it is closed)."""
+    return None if state.final else current_visit(kind, state)

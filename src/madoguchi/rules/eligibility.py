@@ -69,8 +69,3 @@ def eligibility(
         if adult_ward:
             return Eligibility(False, Ineligibility.ADULT_WARD)
     return Eligibility(True)
-
-
-def legal_representative_applies(birth: date, on: date) -> bool:
-    """R-ELIG-1: a holder under 15 applies through a legal representative (法定代理人)."""
-    return age_on(birth, on) < SIGN_MIN_AGE

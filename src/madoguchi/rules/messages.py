@@ -6,8 +6,6 @@ reads. The CLI and the web look messages up here so both say the same thing.
 
 from __future__ import annotations
 
-from madoguchi.rules.errors import RuleError
-
 ERROR_MESSAGES: dict[str, str] = {
     "naive_datetime": "日時にタイムゾーンがありません。",
     "born_after_date": "生年月日が基準日より後になっています。",
@@ -34,8 +32,3 @@ ERROR_MESSAGES: dict[str, str] = {
     "notice_period": "通知書の送付期間の設定が正しくありません。",
     "invalid_transition": "この申請の状態では、その操作はできません。",
 }
-
-
-def message_for(error: RuleError) -> str:
-    """The Japanese message for a rules error (its English detail when none is written)."""
-    return ERROR_MESSAGES.get(error.code, error.detail)

@@ -11,33 +11,12 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from madoguchi.rules.dates import months_after, months_before
+from madoguchi.rules.dates import months_after
 from madoguchi.rules.errors import InvalidTransition, RuleInputError
 
 #: R-NOTICE-1: the mailing period, in months before the expiry date.
 NOTICE_EARLIEST_MONTHS = 3
 NOTICE_LATEST_MONTHS = 2
-
-
-def notice_period(
-    expires: date, *, earliest: int = NOTICE_EARLIEST_MONTHS, latest: int = NOTICE_LATEST_MONTHS
-) -> tuple[date, date]:
-    """R-NOTICE-1: first and last day (R-DATE-4) on which the notice for ``expires`` is mailed."""
-    if not 0 <= latest < earliest:
-        raise RuleInputError("notice_period", "the notice period must be 0 <= latest < earliest")
-    return months_before(expires, earliest), months_before(expires, latest)
-
-
-def notice_due(
-    expires: date,
-    on: date,
-    *,
-    earliest: int = NOTICE_EARLIEST_MONTHS,
-    latest: int = NOTICE_LATEST_MONTHS,
-) -> bool:
-    """R-NOTICE-1: should a notice for an expiry on ``expires`` be mailed on ``on``?"""
-    first, last = notice_period(expires, earliest=earliest, latest=latest)
-    return first <= on <= last
 
 
 def notice_window(
@@ -86,6 +65,52 @@ def next_notice_state(state: NoticeState, event: NoticeEvent) -> NoticeState:
     if key not in NOTICE_TRANSITIONS:
         raise InvalidTransition(key[0].value, key[1].value)
     return NOTICE_TRANSITIONS[key]
+
+
+class CampaignState(StrEnum):
+    """R-NOTICE-3: a campaign sends, or is paused (its notices deferred until resumed)."""
+
+    ACTIVE = "active"
+    PAUSED = "paused"
+
+
+class CampaignEvent(StrEnum):
+    PAUSE = "pause"
+    RESUME = "resume"
+
+
+CAMPAIGN_TRANSITIONS: dict[tuple[CampaignState, CampaignEvent], CampaignState] = {
+    (CampaignState.ACTIVE, CampaignEvent.PAUSE): CampaignState.PAUSED,
+    (CampaignState.PAUSED, CampaignEvent.RESUME): CampaignState.ACTIVE,
+}
+
+#: what pausing and resuming a campaign does to its notices not yet in a print batch
+CAMPAIGN_NOTICE_EVENT: dict[CampaignEvent, NoticeEvent] = {
+    CampaignEvent.PAUSE: NoticeEvent.DEFER,
+    CampaignEvent.RESUME: NoticeEvent.RESUME,
+}
+
+
+def next_campaign_state(state: CampaignState, event: CampaignEvent) -> CampaignState:
+    """R-NOTICE-3: pausing a paused campaign, or resuming an active one, is refused."""
+    key = (CampaignState(state), CampaignEvent(event))
+    if key not in CAMPAIGN_TRANSITIONS:
+        raise InvalidTransition(key[0].value, key[1].value)
+    return CAMPAIGN_TRANSITIONS[key]
+
+
+def planned_state(campaign: CampaignState) -> NoticeState:
+    """R-NOTICE-3: a notice planned into a paused campaign waits, deferred."""
+    return NoticeState.DEFERRED if campaign is CampaignState.PAUSED else NoticeState.PLANNED
+
+
+class BatchState(StrEnum):
+    """A print batch: ``open`` while its notices are checked and its files written (a crash
+    leaves it open, and the next dispatch writes it again), ``done`` once both files are in
+    place."""
+
+    OPEN = "open"
+    DONE = "done"
 
 
 class SuppressionReason(StrEnum):

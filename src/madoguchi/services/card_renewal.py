@@ -15,8 +15,8 @@ from datetime import date
 from hashlib import sha256
 
 from madoguchi.rules.dates import jst_date
-from madoguchi.services.domain import CardRenewalApplication, CardStatus
-from madoguchi.services.errors import Refused
+from madoguchi.services.audit import Actor, record
+from madoguchi.services.domain import CardRenewalApplication, CardStatus, Refused
 from madoguchi.services.ports import Clock, UowFactory
 
 PATH = "/card-renewal/"
@@ -29,6 +29,28 @@ def _b64(data: bytes) -> str:
 
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class BadRenewalLink(Refused):
+    """The link is not one of ours (forged, garbled), or its card or expiry changed."""
+
+    def __init__(self, detail: str = "the link is not one of ours") -> None:
+        super().__init__("bad_renewal_link", detail)
+
+
+class AlreadyApplied(Refused):
+    """This card's renewal was applied for already (once per card and expiry)."""
+
+    def __init__(self) -> None:
+        super().__init__("already_applied", "this card's renewal was applied for")
+
+
+class ApplicationIncomplete(Refused):
+    """A field the application needs is missing (``field``: contact or consent)."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f"{field}_required", f"the application needs the {field}")
+        self.field = field
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,10 +86,10 @@ class CardRenewalService:
             card_id, expires = payload.decode().split("|")
             return RenewalTarget(card_id, date.fromisoformat(expires))
         except (ValueError, UnicodeDecodeError) as exc:
-            raise Refused("bad_renewal_link", "the link is not one of ours") from exc
+            raise BadRenewalLink() from exc
 
     def existing(self, target: RenewalTarget) -> CardRenewalApplication | None:
-        with self.uow_factory() as uow:
+        with self.uow_factory.read_only() as uow:
             apps = uow.staff.applications_of_card(target.card_id)
         return next((a for a in apps if a.card_expires == target.expires), None)
 
@@ -78,37 +100,31 @@ class CardRenewalService:
         target = self.target(reference)
         contact = " ".join(contact.split())[:200]
         if not contact:
-            raise Refused("contact_required", "a phone number or e-mail address is needed")
+            raise ApplicationIncomplete("contact")
         if not consent:
-            raise Refused("consent_required", "the applicant confirms the application")
+            raise ApplicationIncomplete("consent")
         with self.uow_factory() as uow:
             card = uow.counter.card(target.card_id, for_update=True)
             if card is None or card.expires != target.expires:
-                raise Refused("bad_renewal_link", "the card or its expiry changed")
+                raise BadRenewalLink("the card or its expiry changed")
             if card.status is not CardStatus.ACTIVE:
                 raise Refused("no_card", f"the card is {card.status.value}")
             if any(
                 a.card_expires == target.expires for a in uow.staff.applications_of_card(card.id)
             ):
-                raise Refused("already_applied", "this card's renewal was applied for")
+                raise AlreadyApplied()
             now = self.clock()
             application = CardRenewalApplication(
                 "A" + secrets.token_hex(6).upper(), card.id, card.expires, contact, receive_at, now
             )
             uow.staff.add_application(application)
-            uow.counter.append_audit(
-                at=now,
-                clerk="resident",
-                office=receive_at[:32],
-                terminal="web",
-                action="card.renewal_applied",
-                case_id=None,
+            record(
+                uow,
+                now,
+                Actor("resident", receive_at[:32], "web"),
+                "card.renewal_applied",
+                {"application": application.id, "after_expiry": card.expires < jst_date(now)},
                 resident_id=card.resident_id,
-                certificate=None,
-                detail={
-                    "application": application.id,
-                    "after_expiry": card.expires < jst_date(now),
-                },
             )
             uow.commit()
         return application

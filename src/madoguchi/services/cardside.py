@@ -29,12 +29,12 @@ from madoguchi.pki.records import CertRecord
 from madoguchi.rules.counter import pins_set_at_issuance
 from madoguchi.rules.dates import jst_date
 from madoguchi.rules.pins import PinKind
-from madoguchi.rules.revocation import CertStatus, RevocationReason, StatusChange
+from madoguchi.rules.revocation import CertStatus, StatusChange, superseded_by_renewal
 from madoguchi.rules.validity import CertKind, card_expiry, certificate_expiry
 from madoguchi.services.ca import CaService, IssueRequest
 from madoguchi.services.domain import Card, CardStatus, Resident
 from madoguchi.services.failpoints import failpoint
-from madoguchi.services.ports import UnitOfWorkPort
+from madoguchi.services.ports import Clock, UnitOfWork
 
 
 class VaultPort(Protocol):
@@ -72,15 +72,18 @@ class CardIssuance:
 
 
 class CardSide:
-    def __init__(self, ca: CaService, vault: VaultPort, issuer_key: bytes) -> None:
-        self.ca, self.vault, self.issuer_key = ca, vault, issuer_key
+    def __init__(self, clock: Clock, ca: CaService, vault: VaultPort, issuer_key: bytes) -> None:
+        self.clock, self.ca, self.vault, self.issuer_key = clock, ca, vault, issuer_key
 
     def load(self, card_id: str) -> VirtualCard:
         self.recover(card_id)
         return self.vault.load(card_id)
 
     def recover(self, card_id: str) -> str | None:
-        """Finish or undo an issuance a crash interrupted (see the module docstring)."""
+        """Finish or undo an issuance a crash interrupted (see the module docstring).
+
+        It reads the store, so it runs outside any unit of work, like every method here that
+        loads a card."""
         staged = self.vault.staged(card_id)
         if staged is None:
             return None
@@ -97,7 +100,7 @@ class CardSide:
 
     def new_card(
         self,
-        uow: UnitOfWorkPort,
+        uow: UnitOfWork,
         resident: Resident,
         created: date,
         *,
@@ -149,7 +152,7 @@ class CardSide:
 
     def issue_on_card(
         self,
-        uow: UnitOfWorkPort,
+        uow: UnitOfWork,
         *,
         prepared: PreparedCard,
         card: Card,
@@ -159,7 +162,7 @@ class CardSide:
     ) -> CardIssuance:
         """The CA signs the prepared keys, the card gets its certificates (staged), the old
         ones are superseded — inside the caller's unit of work."""
-        today = jst_date(self.ca.clock())
+        today = jst_date(self.clock())
         old = {
             rec.kind: rec
             for rec in uow.pki.certificates_of_card(card.id)
@@ -178,12 +181,14 @@ class CardSide:
             facts=facts,
             replacing={k: jst_date(r.not_after) for k, r in old.items()},
         )
+        decision = superseded_by_renewal(out.issued)  # R-VAL-4
+        assert decision.reason is not None
         superseded = [
             self.ca.change_status_in(
-                uow, rec.kind, rec.serial, StatusChange.REVOKE, RevocationReason.SUPERSEDED
+                uow, rec.kind, rec.serial, StatusChange.REVOKE, decision.reason
             )
             for rec in old.values()
-            if rec.kind in out.issued
+            if rec.kind in decision.revoke
         ]
         out.superseded = tuple(superseded)
         failpoint("issue.before_stage")
@@ -191,7 +196,7 @@ class CardSide:
         failpoint("issue.after_stage")
         return out
 
-    def commit_with(self, uow: UnitOfWorkPort, issuance: CardIssuance) -> None:
+    def commit_with(self, uow: UnitOfWork, issuance: CardIssuance) -> None:
         """Commit the database, then promote the staged card (undone if the commit fails)."""
         try:
             uow.commit()
@@ -221,7 +226,7 @@ def prepare_card(
 
 def certify(
     ca: CaService,
-    uow: UnitOfWorkPort,
+    uow: UnitOfWork,
     api: JpkiCard,
     proofs: dict[CertKind, Proof],
     *,
@@ -277,7 +282,7 @@ def _in_issuance_order(kinds: list[CertKind]) -> list[CertKind]:
 
 def personalise(
     ca: CaService,
-    uow: UnitOfWorkPort,
+    uow: UnitOfWork,
     api: JpkiCard,
     issuer_key: bytes,
     *,

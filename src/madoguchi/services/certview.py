@@ -13,7 +13,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
-from madoguchi.pki.errors import PkiError
+from madoguchi.pki.errors import NotACertificate
 from madoguchi.pki.facts import facts_from_certificate
 from madoguchi.pki.profiles import kind_of
 from madoguchi.rules.dates import jst_date
@@ -24,9 +24,9 @@ MAX_CERT_BYTES = 64 * 1024
 
 
 def load_certificate(data: bytes) -> x509.Certificate:
-    """PEM or DER; PkiError('not_a_certificate') for anything else."""
+    """PEM or DER; :class:`NotACertificate` for anything else."""
     if len(data) > MAX_CERT_BYTES:
-        raise PkiError("not_a_certificate", "the file is too large for a certificate")
+        raise NotACertificate("the file is too large for a certificate")
     try:
         if b"-----BEGIN" in data:
             cert = x509.load_pem_x509_certificate(data)
@@ -41,7 +41,7 @@ def load_certificate(data: bytes) -> x509.Certificate:
             _ = ext.value
     except Exception as exc:  # untrusted bytes: cryptography raises ValueError,
         # InvalidVersion, DuplicateExtension, UnsupportedAlgorithm … for damaged fields
-        raise PkiError("not_a_certificate", f"not a certificate ({type(exc).__name__})") from exc
+        raise NotACertificate(f"not a certificate ({type(exc).__name__})") from exc
     return cert
 
 

@@ -107,8 +107,8 @@ class CheckpointService:
             from_file = [
                 Checkpoint.from_line(x) for x in self.log_file.read_text().splitlines() if x.strip()
             ]
-        with self.uow_factory() as uow:
-            in_db = {seq: (h, at, sig) for seq, h, at, sig in uow.checkpoints.all()}
+        with self.uow_factory.read_only() as uow:
+            in_db = {cp.seq: (cp.hash, cp.at, cp.signature) for cp in uow.checkpoints.all()}
             every = {cp.seq: cp for cp in from_file}
             for seq, (h, at, sig) in in_db.items():
                 every.setdefault(seq, Checkpoint(seq, h, at, sig))

@@ -199,7 +199,7 @@ def load_demo_data(
             None,
             clock(),
         )
-        with registry.ca.uow_factory() as uow:
+        with registry.uow_factory() as uow:
             resident = registry.register(uow, resident, DEMO_CLERK)
             new_card(uow, resident, created, juki_pin=DEMO_JUKI_PIN, kenmen_pin=DEMO_KENMEN_PIN)
             uow.commit()

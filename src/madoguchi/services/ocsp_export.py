@@ -7,7 +7,7 @@ request with a SHA-1 CertID and no nonce (what ``openssl ocsp -issuer … -cert 
 sends; :func:`madoguchi.pki.ocsp.build_request`). The answers are the ones the responder
 serves: signed at a status change, at the first request, or here — the answers of
 certificates issued since (an issuance does not sign one: services/ca.py) and those with less
-than a quarter of their validity left are signed here, in batches (:meth:`CaService.presign`).
+than a quarter of their validity left are signed here, in batches (:meth:`OcspResponder.presign`).
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from typing import Protocol
 
 from madoguchi.pki.ocsp import build_request, get_path
 from madoguchi.rules.validity import CertKind
-from madoguchi.services.ca import KINDS, CaService
+from madoguchi.services.ca_setup import KINDS
 from madoguchi.services.ocsp_cache import OcspStoreReader, status_counter
+from madoguchi.services.ocsp_service import OcspResponder
 
 #: a status change is looked for again from this long before the export started (a
 #: transaction reads the clock a little before it commits)
@@ -36,21 +37,21 @@ class OcspExportReader(OcspStoreReader, Protocol):
     def changed_since(self, kind: CertKind, at: datetime, since: datetime) -> list[int]: ...
 
 
-def presign_missing(ca: CaService, reader: OcspExportReader) -> int:
+def presign_missing(ocsp: OcspResponder, reader: OcspExportReader) -> int:
     """Sign the answers of current certificates that have none yet or whose answer has less
     than a quarter of its validity left (a job to run after issuances, or before serving);
     how many were signed."""
-    fresh_for = ca.policy.ocsp_validity / 4
+    fresh_for = ocsp.policy.ocsp_validity / 4
     signed = 0
     for kind in KINDS:
         after = 0
-        while page := reader.current(kind, ca.clock(), after, PAGE):
-            now = ca.clock()
+        while page := reader.current(kind, ocsp.clock(), after, PAGE):
+            now = ocsp.clock()
             due = [
                 s for _, s, der, nu in page if der is None or nu is None or nu - now <= fresh_for
             ]
             if due:
-                signed += len(ca.presign(kind, due))
+                signed += len(ocsp.presign(kind, due))
             after = page[-1][0]
     return signed
 
@@ -63,27 +64,27 @@ class StaticAnswer:
     der: bytes
 
 
-def static_answers(ca: CaService, reader: OcspExportReader) -> Iterator[StaticAnswer]:
+def static_answers(ocsp: OcspResponder, reader: OcspExportReader) -> Iterator[StaticAnswer]:
     """Every current certificate's answer, page by page (memory stays flat). A status that
     changes while they are read is given again at the end (the later one is the right one),
     until the CA's status counters stand still: the set ends as current as the store."""
-    started = ca.clock()
+    started = ocsp.clock()
     before = reader.counters()
-    fresh_for = ca.policy.ocsp_validity / 4
+    fresh_for = ocsp.policy.ocsp_validity / 4
     for kind in KINDS:
-        authority = ca.authorities[kind]
+        authority = ocsp.authorities[kind]
         after = 0
-        while page := reader.current(kind, ca.clock(), after, PAGE):
-            now = ca.clock()
+        while page := reader.current(kind, ocsp.clock(), after, PAGE):
+            now = ocsp.clock()
             due = [
                 s for _, s, der, nu in page if der is None or nu is None or nu - now <= fresh_for
             ]
-            signed = ca.presign(kind, due) if due else {}
+            signed = ocsp.presign(kind, due) if due else {}
             for seq, serial, der, _ in page:
                 request = build_request(authority, serial)
                 answer = signed[serial][0] if serial in signed else der
                 if answer is None:  # not issued after all: cannot happen, but never a gap
-                    answer = ca.ocsp_answer(request)
+                    answer = ocsp.answer(request)
                 yield StaticAnswer(kind, serial, get_path(request), answer)
                 after = seq
     for _ in range(10):
@@ -93,7 +94,7 @@ def static_answers(ca: CaService, reader: OcspExportReader) -> Iterator[StaticAn
             return
         before = now_counters
         for kind in moved:
-            authority = ca.authorities[kind]
-            for serial in reader.changed_since(kind, ca.clock(), started - CHANGE_MARGIN):
+            authority = ocsp.authorities[kind]
+            for serial in reader.changed_since(kind, ocsp.clock(), started - CHANGE_MARGIN):
                 request = build_request(authority, serial)
-                yield StaticAnswer(kind, serial, get_path(request), ca.ocsp_answer(request))
+                yield StaticAnswer(kind, serial, get_path(request), ocsp.answer(request))

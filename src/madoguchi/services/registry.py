@@ -25,9 +25,8 @@ from madoguchi.rules.revocation import (
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.audit import Actor
 from madoguchi.services.ca import CaService
-from madoguchi.services.domain import Card, CardStatus, Resident, ResidentStatus
-from madoguchi.services.errors import NotFound, Refused
-from madoguchi.services.ports import UnitOfWorkPort
+from madoguchi.services.domain import Card, CardStatus, NotFound, Refused, Resident, ResidentStatus
+from madoguchi.services.ports import Clock, ReadOnlyUnitOfWork, UnitOfWork, UowFactory
 
 _FACT_EVENTS = {
     RegistryEvent.NAME,
@@ -68,13 +67,15 @@ class EventOutcome:
 
 
 class RegistryService:
-    def __init__(self, ca: CaService) -> None:
+    def __init__(self, uow_factory: UowFactory, clock: Clock, ca: CaService) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
         self.ca = ca
 
     def facts(self, resident: Resident) -> HolderFacts:
         return HolderFacts.create(resident.name, resident.gender, resident.birth, resident.address)
 
-    def register(self, uow: UnitOfWorkPort, resident: Resident, actor: Actor) -> Resident:
+    def register(self, uow: UnitOfWork, resident: Resident, actor: Actor) -> Resident:
         r = replace(
             resident,
             name=normalize_text(resident.name),
@@ -83,7 +84,7 @@ class RegistryService:
         )
         uow.counter.add_resident(r)
         uow.counter.append_audit(
-            at=self.ca.clock(),
+            at=self.clock(),
             clerk=actor.clerk,
             office=actor.office,
             terminal=actor.terminal,
@@ -96,14 +97,14 @@ class RegistryService:
         self, resident_id: str, event: RegistryEvent, actor: Actor, change: Change = Change()
     ) -> EventOutcome:
         """Record ``event`` and revoke or hold per R-REV in the same transaction."""
-        with self.ca.uow_factory() as uow:
+        with self.uow_factory() as uow:
             outcome = self.apply_in(uow, resident_id, event, actor, change)
             uow.commit()
         return outcome
 
     def apply_in(
         self,
-        uow: UnitOfWorkPort,
+        uow: UnitOfWork,
         resident_id: str,
         event: RegistryEvent,
         actor: Actor,
@@ -113,7 +114,7 @@ class RegistryService:
         resident = uow.counter.resident(resident_id, for_update=True)
         if resident is None:
             raise NotFound("unknown_resident", f"no resident {resident_id}")
-        now = self.ca.clock()
+        now = self.clock()
         resident = self._changed(resident, event, change, now)
         resident = uow.counter.update_resident(resident)
         decision = revocation_for(event)
@@ -183,30 +184,33 @@ class RegistryService:
 
     def overdue_move_ins(self, actor: Actor) -> list[EventOutcome]:
         """R-REV-2 daily job: revoke `auth` where no move-in followed within 30 days."""
-        today = jst_date(self.ca.clock())
-        with self.ca.uow_factory() as uow:
+        today = jst_date(self.clock())
+        with self.uow_factory.read_only() as reader:
             ids = [
                 r.id
-                for r in uow.counter.moved_out_by(today)
+                for r in reader.counter.moved_out_by(today)
                 if r.planned_move_out and move_in_overdue(r.planned_move_out, today, moved_in=False)
             ]
         outcomes = []
         for resident_id in ids:
-            with self.ca.uow_factory() as uow:
+            with self.uow_factory() as uow:
                 outcome = self.apply_in(uow, resident_id, RegistryEvent.MOVE_OUT_NO_MOVE_IN, actor)
                 if outcome.revoked:
                     uow.commit()
                     outcomes.append(outcome)
         return outcomes
 
-    def active_card(self, uow: UnitOfWorkPort, resident_id: str) -> Card | None:
-        cards = [c for c in uow.counter.cards_of(resident_id) if c.status is CardStatus.ACTIVE]
-        return cards[-1] if cards else None
 
-    def current_certificates(self, uow: UnitOfWorkPort, card_id: str) -> dict[CertKind, CertRecord]:
-        """The newest non-revoked certificate of each kind on a card."""
-        out: dict[CertKind, CertRecord] = {}
-        for rec in uow.pki.certificates_of_card(card_id):
-            if rec.status is not CertStatus.REVOKED:
-                out[rec.kind] = rec
-        return out
+def active_card(uow: ReadOnlyUnitOfWork, resident_id: str) -> Card | None:
+    """The resident's newest card in use (not lost, returned or replaced)."""
+    cards = [c for c in uow.counter.cards_of(resident_id) if c.status is CardStatus.ACTIVE]
+    return cards[-1] if cards else None
+
+
+def current_certificates(uow: ReadOnlyUnitOfWork, card_id: str) -> dict[CertKind, CertRecord]:
+    """The newest non-revoked certificate of each kind on a card."""
+    out: dict[CertKind, CertRecord] = {}
+    for rec in uow.pki.certificates_of_card(card_id):
+        if rec.status is not CertStatus.REVOKED:
+            out[rec.kind] = rec
+    return out

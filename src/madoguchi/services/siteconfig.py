@@ -6,6 +6,7 @@ is validated by the same rules functions, stored as JSON, and audited.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, time
 from typing import Any
@@ -13,8 +14,8 @@ from typing import Any
 from madoguchi.rules.fees import DEFAULT_FEE_SCHEDULE, FeeEntry, validate_schedule
 from madoguchi.rules.offices import DEFAULT_OFFICES, Office, OfficeCalendar
 from madoguchi.services.audit import Actor, record
-from madoguchi.services.errors import Refused
-from madoguchi.services.ports import Clock, UowFactory
+from madoguchi.services.domain import Refused
+from madoguchi.services.ports import Clock, ReadOnlyUnitOfWork, UowFactory
 
 
 def _office_json(o: Office) -> dict[str, Any]:
@@ -61,32 +62,44 @@ class SiteConfig:
     fee_schedule: tuple[FeeEntry, ...]
 
 
+def site_config(uow: ReadOnlyUnitOfWork) -> SiteConfig:
+    """The configuration in force, read in the caller's unit of work."""
+    offices = uow.staff.setting("offices")
+    calendar = uow.staff.setting("calendar")
+    fees = uow.staff.setting("fees")
+    return SiteConfig(
+        tuple(_office(o) for o in offices) if offices else DEFAULT_OFFICES,
+        OfficeCalendar(
+            frozenset(date.fromisoformat(d) for d in calendar["closed"]),
+            frozenset(date.fromisoformat(d) for d in calendar["opened"]),
+        )
+        if calendar
+        else OfficeCalendar(),
+        tuple(_fee(f) for f in fees) if fees else DEFAULT_FEE_SCHEDULE,
+    )
+
+
 class SiteConfigService:
     def __init__(self, uow_factory: UowFactory, clock: Clock) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
 
     def current(self) -> SiteConfig:
-        with self.uow_factory() as uow:
-            offices = uow.staff.setting("offices")
-            calendar = uow.staff.setting("calendar")
-            fees = uow.staff.setting("fees")
-        return SiteConfig(
-            tuple(_office(o) for o in offices) if offices else DEFAULT_OFFICES,
-            OfficeCalendar(
-                frozenset(date.fromisoformat(d) for d in calendar["closed"]),
-                frozenset(date.fromisoformat(d) for d in calendar["opened"]),
-            )
-            if calendar
-            else OfficeCalendar(),
-            tuple(_fee(f) for f in fees) if fees else DEFAULT_FEE_SCHEDULE,
-        )
+        with self.uow_factory.read_only() as uow:
+            return site_config(uow)
 
     def offices(self) -> tuple[Office, ...]:
         return self.current().offices
 
-    def _save(self, key: str, value: Any, actor: Actor, detail: dict[str, object]) -> None:
+    def _save(
+        self,
+        key: str,
+        actor: Actor,
+        change: Callable[[SiteConfig], tuple[Any, dict[str, object]]],
+    ) -> None:
+        """Read the configuration, change one setting and write it, in one transaction."""
         with self.uow_factory() as uow:
+            value, detail = change(site_config(uow))
             uow.staff.put_setting(key, value, self.clock(), actor.clerk)
             record(uow, self.clock(), actor, f"config.{key}", detail)
             uow.commit()
@@ -97,15 +110,17 @@ class SiteConfigService:
             raise Refused("bad_office", "an office needs a code and a name")
         if office.opens >= office.closes:
             raise Refused("bad_hours", "an office opens before it closes")
-        offices = [o for o in self.offices() if o.code != office.code]
-        offices.append(office)
-        if not any(o.handles_certificates for o in offices):
-            raise Refused("no_certificate_office", "one office at least handles certificates")
-        order = {o.code: i for i, o in enumerate(self.offices())}
-        offices.sort(key=lambda o: order.get(o.code, len(order)))
-        self._save(
-            "offices", [_office_json(o) for o in offices], actor, {"office": _office_json(office)}
-        )
+
+        def change(current: SiteConfig) -> tuple[Any, dict[str, object]]:
+            offices = [o for o in current.offices if o.code != office.code]
+            offices.append(office)
+            if not any(o.handles_certificates for o in offices):
+                raise Refused("no_certificate_office", "one office at least handles certificates")
+            order = {o.code: i for i, o in enumerate(current.offices)}
+            offices.sort(key=lambda o: order.get(o.code, len(order)))
+            return [_office_json(o) for o in offices], {"office": _office_json(office)}
+
+        self._save("offices", actor, change)
 
     def save_calendar(self, closed: set[date], opened: set[date], actor: Actor) -> None:
         if closed & opened:
@@ -114,14 +129,16 @@ class SiteConfigService:
             "closed": sorted(d.isoformat() for d in closed),
             "opened": sorted(d.isoformat() for d in opened),
         }
-        self._save("calendar", value, actor, value)
+        self._save("calendar", actor, lambda _current: (value, dict(value)))
 
     def add_fee_entry(self, entry: FeeEntry, actor: Actor) -> None:
         """A new line of the schedule from its effective date (R-PROC-4); past lines stay."""
-        entries = [
-            e for e in self.current().fee_schedule if e.effective_from != entry.effective_from
-        ]
-        entries.append(entry)
-        entries.sort(key=lambda e: e.effective_from)
-        validate_schedule(entries)  # raises RuleInputError with a code
-        self._save("fees", [_fee_json(e) for e in entries], actor, _fee_json(entry))
+
+        def change(current: SiteConfig) -> tuple[Any, dict[str, object]]:
+            entries = [e for e in current.fee_schedule if e.effective_from != entry.effective_from]
+            entries.append(entry)
+            entries.sort(key=lambda e: e.effective_from)
+            validate_schedule(entries)  # raises RuleInputError with a code
+            return [_fee_json(e) for e in entries], _fee_json(entry)
+
+        self._save("fees", actor, change)

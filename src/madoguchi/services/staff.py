@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from madoguchi.rules.offices import DEFAULT_OFFICES, Office, office_by_code
+from madoguchi.rules.offices import office_by_code
 from madoguchi.services.audit import Actor, record
-from madoguchi.services.domain import StaffAccount, StaffRole, StaffSession
-from madoguchi.services.errors import NotFound, Refused
-from madoguchi.services.ports import Clock, UnitOfWorkPort, UowFactory
-from madoguchi.services.readonly import read_only
+from madoguchi.services.domain import NotFound, Refused, StaffAccount, StaffRole, StaffSession
+from madoguchi.services.ports import Clock, UnitOfWork, UowFactory
+from madoguchi.services.siteconfig import site_config
 
 MIN_PASSWORD = 10
 LOGIN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
@@ -67,20 +65,16 @@ class StaffService:
         uow_factory: UowFactory,
         clock: Clock,
         policy: StaffPolicy = StaffPolicy(),
-        offices: Callable[[], tuple[Office, ...]] = lambda: DEFAULT_OFFICES,
     ) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
         self.policy = policy
-        self.offices = offices
         self.hasher = PasswordHasher(
             time_cost=policy.hash_time_cost, memory_cost=policy.hash_memory_kib
         )
         self._dummy_hash = self.hasher.hash(secrets.token_hex(16))
 
-    def _audit(
-        self, uow: UnitOfWorkPort, actor: Actor, action: str, detail: dict[str, object]
-    ) -> None:
+    def _audit(self, uow: UnitOfWork, actor: Actor, action: str, detail: dict[str, object]) -> None:
         record(uow, self.clock(), actor, action, detail)
 
     # -- accounts ----------------------------------------------------------------------------
@@ -96,7 +90,6 @@ class StaffService:
     ) -> StaffAccount:
         login = _check_login_name(login.strip().lower())
         _check_password(password)
-        office_by_code(office, self.offices())  # raises unknown_office
         if not name.strip():
             raise Refused("empty_name", "the staff member's name is empty")
         account = StaffAccount(
@@ -111,6 +104,7 @@ class StaffService:
             created_at=self.clock(),
         )
         with self.uow_factory() as uow:
+            office_by_code(office, site_config(uow).offices)  # raises unknown_office
             if uow.staff.account(login) is not None:
                 raise Refused("login_taken", f"the login {login} exists")
             uow.staff.add_account(account)
@@ -127,7 +121,7 @@ class StaffService:
         self, *, login: str, name: str, role: StaffRole, office: str, password: str, actor: Actor
     ) -> StaffAccount:
         """Create the account unless it exists (the demo's logins)."""
-        with self.uow_factory() as uow:
+        with self.uow_factory.read_only() as uow:
             existing = uow.staff.account(login)
         if existing is not None:
             return existing
@@ -154,7 +148,7 @@ class StaffService:
             if role is not None:
                 changes["role"] = StaffRole(role)
             if office is not None:
-                office_by_code(office, self.offices())
+                office_by_code(office, site_config(uow).offices)  # in this transaction
                 changes["office"] = office
             if active is not None:
                 changes["active"] = active
@@ -183,7 +177,7 @@ class StaffService:
         return updated
 
     def accounts(self) -> list[StaffAccount]:
-        with self.uow_factory() as uow:
+        with self.uow_factory.read_only() as uow:
             return list(uow.staff.accounts())
 
     # -- logins ------------------------------------------------------------------------------
@@ -258,20 +252,22 @@ class StaffService:
             return None
         now = self.clock()
         digest = token_hash(token)
-        with self.uow_factory() as uow:
-            session = uow.staff.staff_session(digest)
-            if session is None:
-                return None
-            account = uow.staff.account(session.staff_id)
-            expired = (
-                now - session.last_seen > self.policy.idle_timeout
-                or now - session.created_at > self.policy.max_session
-            )
-            if expired or account is None or not account.active:
+        with self.uow_factory.read_only() as reader:  # every page: no write lock
+            session = reader.staff.staff_session(digest)
+            account = reader.staff.account(session.staff_id) if session else None
+        if session is None:
+            return None
+        expired = (
+            now - session.last_seen > self.policy.idle_timeout
+            or now - session.created_at > self.policy.max_session
+        )
+        if expired or account is None or not account.active:
+            with self.uow_factory() as uow:
                 uow.staff.delete_session(digest)
                 uow.commit()
-                return None
-            if now - session.last_seen > timedelta(seconds=30):  # not a write on every click
+            return None
+        if now - session.last_seen > timedelta(seconds=30):  # not a write on every click
+            with self.uow_factory() as uow:
                 uow.staff.touch_session(digest, now)
                 uow.commit()
         return account, session
@@ -302,7 +298,7 @@ class StaffService:
     def token_account(self, token: str) -> StaffAccount | None:
         if not token:
             return None
-        with read_only(), self.uow_factory() as uow:  # every API request: no write lock
+        with self.uow_factory.read_only() as uow:  # every API request: no write lock
             owner = uow.staff.token_owner(token_hash(token))
             account = uow.staff.account(owner) if owner else None
         if account is None or not account.active:

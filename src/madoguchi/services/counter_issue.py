@@ -1,0 +1,188 @@
+"""The issuance at the counter (R-PROC-5, R-PROC-6, R-VAL-4): PINs set and keys generated on
+the card, the CA signs, the card gets its certificates, the old ones are superseded, the fee
+and the receipt recorded — the database part in one short transaction."""
+
+from __future__ import annotations
+
+from madoguchi.rules.cases import CaseEvent, CaseState, next_case_state
+from madoguchi.rules.dates import jst_date
+from madoguchi.rules.eligibility import eligibility
+from madoguchi.rules.errors import RuleInputError
+from madoguchi.rules.fees import fee_on
+from madoguchi.rules.inquiry import LetterFacts, letter_problem, parse_letter_number
+from madoguchi.rules.pins import PinKind
+from madoguchi.rules.procedures import PROCEDURES
+from madoguchi.rules.validity import CertKind
+from madoguchi.services.audit import Actor
+from madoguchi.services.counter_base import CounterBase, Issued, checked_pin, is_renewal
+from madoguchi.services.domain import Card, Case, ConcurrentUpdate, Refused, Resident
+from madoguchi.services.ports import ReadOnlyUnitOfWork, UnitOfWork
+from madoguchi.services.registry import current_certificates
+
+
+class CounterIssuance(CounterBase):
+    def issue(
+        self,
+        case_id: str,
+        *,
+        sign_password: str | None,
+        auth_pin: str,
+        actor: Actor,
+        letter_number: str | None = None,
+    ) -> Issued:
+        """Issue the certificates the holder is eligible for, in one transaction.
+
+        The PINs' formats are checked first (R-PIN-1: a malformed PIN costs no try on the
+        card); ``sign_password`` is needed when a signing certificate is issued.
+
+        In three steps, so the database's write lock (SQLite) and rows (PostgreSQL) are held
+        for milliseconds, not for the card's work: (1) the case is checked in a read-only
+        unit of work; (2) the card is personalised in memory, outside any transaction: PINs
+        set, keys generated, proofs of possession signed (seconds on a real card); (3) one
+        short transaction checks everything again under lock, has the CA sign, records,
+        stages the card file and commits; the staged card is promoted after the commit
+        (crash-safe: services/cardside.py). A card changed by another terminal between (1)
+        and (3) ends in ConcurrentUpdate, and the card work done in (2) is dropped."""
+        with self.refusals_logged(actor, case_id=case_id):
+            config = self._check_office(actor)
+            auth = checked_pin(PinKind.AUTH, auth_pin)
+            sign = checked_pin(PinKind.SIGN, sign_password) if sign_password else None
+            with self.uow_factory.read_only() as reader:
+                case = self._read_case(reader, case_id)
+                if case.state is CaseState.ISSUED:  # a retried request: the same answer
+                    return self._issued_view(reader, case)
+                resident, card, kinds, _ = self._issue_checks(reader, case, letter_number)
+            if CertKind.SIGN in kinds and sign is None:
+                raise RuleInputError(
+                    "sign_password_required",
+                    "署名用電子証明書の暗証番号（英数字6〜16文字）を入力してください。",
+                )
+            seen_version = card.version
+            pins = {CertKind.AUTH: auth, **({CertKind.SIGN: sign} if sign else {})}
+            prepared = self.cards.prepare_issuance(card.id, kinds, pins)
+            with self.uow_factory() as uow:
+                case = self._case(uow, case_id)
+                if case.state is CaseState.ISSUED:  # the same request, retried meanwhile
+                    return self._issued_view(uow, case)
+                resident, card, kinds_now, number = self._issue_checks(
+                    uow, case, letter_number, lock=uow
+                )
+                if card.version != seen_version or kinds_now != kinds:
+                    raise ConcurrentUpdate("card")
+                today = self._today()
+                opened = case.opened_at.replace(microsecond=0)  # notBefore has whole seconds
+                if any(rec.not_before >= opened for rec in uow.pki.certificates_of_card(card.id)):
+                    raise ConcurrentUpdate("card")  # another terminal issued on it meanwhile
+                card = uow.counter.update_card(card)  # the card's version moves every time
+                result = self.cards.issue_on_card(
+                    uow,
+                    prepared=prepared,
+                    card=card,
+                    resident=resident,
+                    kinds=kinds,
+                    facts=self.registry.facts(resident),
+                )
+                fee = fee_on(today, config.fee_schedule)
+                seq = uow.pki.next_value(f"receipt:{today:%Y%m%d}")
+                receipt = f"RC{today:%Y%m%d}-{seq:05d}"
+                if number:
+                    uow.counter.mark_letter_used(number, self.clock())
+                case = self._move(
+                    uow, case, CaseEvent.ISSUE, actor, fee_due=fee.due, receipt_no=receipt
+                )
+                for rec in result.issued.values():
+                    self._audit(
+                        uow,
+                        actor,
+                        "certificate.issue",
+                        case=case,
+                        certificate=f"{rec.kind.value}:{rec.serial_hex}",
+                        detail={"expires": jst_date(rec.not_after).isoformat()},
+                    )
+                for rec in result.superseded:
+                    self._audit(
+                        uow,
+                        actor,
+                        "certificate.supersede",
+                        case=case,
+                        certificate=f"{rec.kind.value}:{rec.serial_hex}",
+                    )
+                self.cards.commit_with(uow, result)
+            return Issued(case, result.issued, result.superseded, fee.due, receipt)
+
+    def _issue_checks(
+        self,
+        uow: ReadOnlyUnitOfWork,
+        case: Case,
+        letter_number: str | None,
+        *,
+        lock: UnitOfWork | None = None,
+    ) -> tuple[Resident, Card, list[CertKind], str | None]:
+        """What an issuance needs of the store, checked: the case's state and items, the
+        letter (two visits), the renewal window; the resident, the card, the kinds due. With
+        ``lock`` (the transaction that will write), the card and the letter rows are locked."""
+        next_case_state(case.kind, case.state, CaseEvent.ISSUE)  # raises InvalidTransition
+        procedure = PROCEDURES[case.kind.procedure]  # type: ignore[index]
+        self._visit_complete(case, procedure.visits[-1].number)
+        number = (
+            self._check_letter(uow, case, letter_number, lock=lock)
+            if procedure.two_visits
+            else None
+        )
+        assert case.card_id is not None
+        if is_renewal(case.kind):
+            self._check_renewal_window(uow, case.card_id)
+        resident = self._resident(uow, case.resident_id)
+        today = self._today()
+        kinds = [
+            k
+            for k in (CertKind.AUTH, CertKind.SIGN)
+            if eligibility(
+                k, birth=resident.birth, on=today, adult_ward=resident.adult_ward
+            ).eligible
+        ]
+        card = (
+            lock.counter.card(case.card_id, for_update=True)
+            if lock
+            else uow.counter.card(case.card_id)
+        )
+        assert card is not None
+        return resident, card, kinds, number
+
+    def _check_letter(
+        self,
+        uow: ReadOnlyUnitOfWork,
+        case: Case,
+        letter_number: str | None,
+        *,
+        lock: UnitOfWork | None = None,
+    ) -> str:
+        if not letter_number:
+            raise Refused("letter_required", "the second visit brings the inquiry letter")
+        number = parse_letter_number(letter_number)
+        letter = (
+            lock.counter.letter(number, for_update=True) if lock else uow.counter.letter(number)
+        )
+        if letter is None:
+            raise Refused("letter_unknown", f"no inquiry letter {number}")
+        resident = self._resident(uow, case.resident_id)
+        problem = letter_problem(
+            LetterFacts(
+                letter.case_id,
+                letter.resident_id,
+                letter.mailed_at,
+                letter.used_at,
+                resident.changed_at,
+            ),
+            case_id=case.id,
+            holder_id=case.resident_id,
+        )
+        if problem is not None:
+            raise Refused(problem.value, problem.message)
+        return number
+
+    @staticmethod
+    def _issued_view(uow: ReadOnlyUnitOfWork, case: Case) -> Issued:
+        assert case.card_id is not None
+        current = current_certificates(uow, case.card_id)
+        return Issued(case, current, (), case.fee_due or 0, case.receipt_no or "")

@@ -1,0 +1,83 @@
+"""The CA's CRLs: published on request and re-published as soon as a status changed
+(R-REV-4), full or per partition (pki/crl.py's PartitionScheme)."""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Mapping
+from datetime import datetime
+from typing import BinaryIO
+
+from madoguchi.pki import crl as crl_writer
+from madoguchi.pki.authority import Authority
+from madoguchi.rules.validity import CertKind
+from madoguchi.services.ca_setup import CaPolicy
+from madoguchi.services.ocsp_cache import status_counter
+from madoguchi.services.ports import Clock, UowFactory
+
+
+class CrlPublisher:
+    def __init__(
+        self,
+        uow_factory: UowFactory,
+        authorities: Mapping[CertKind, Authority],
+        policy: CaPolicy,
+        clock: Clock,
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.authorities = dict(authorities)
+        self.policy = policy
+        self.clock = clock
+        self._cache: dict[tuple[CertKind, int | None], tuple[int, datetime, bytes]] = {}
+        self._lock = threading.Lock()
+
+    def publish(
+        self, kind: CertKind, out: BinaryIO, *, partition: int | None = None
+    ) -> crl_writer.CrlInfo:
+        """Write the full CRL (or one partition's, with issuingDistributionPoint) as DER."""
+        authority = self.authorities[kind]
+        now = self.clock()
+        with self.uow_factory() as uow:
+            number = uow.pki.next_value(f"crl-number:{kind.value}")
+            idp = None
+            if partition is not None:
+                idp = crl_writer.IssuingDistributionPoint(self.policy.crl_url(kind, partition))
+            info = crl_writer.write_crl(
+                out,
+                issuer_name_der=authority.cert.subject.public_bytes(),
+                authority_key_id=authority.key_id,
+                crl_number=number,
+                this_update=now,
+                next_update=now + self.policy.crl_validity,
+                entries=uow.pki.crl_entries(kind, now, partition),
+                signer=authority.signer,
+                idp=idp,
+            )
+            uow.pki.add_crl(
+                kind,
+                -1 if partition is None else partition,
+                number,
+                now,
+                now + self.policy.crl_validity,
+                info.entry_count,
+                info.sha256,
+            )
+            uow.commit()
+        return info
+
+    def current(self, kind: CertKind, partition: int | None = None) -> bytes:
+        """The CRL to serve: re-published as soon as any status changed (R-REV-4), or when
+        half its validity has passed; otherwise the last one, from memory."""
+        now = self.clock()
+        with self.uow_factory.read_only() as uow:
+            generation = uow.pki.counter(status_counter(kind))
+        cached = self._cache.get((kind, partition))
+        if cached and cached[0] == generation and now - cached[1] < self.policy.crl_validity / 2:
+            return cached[2]
+        buffer = io.BytesIO()
+        self.publish(kind, buffer, partition=partition)
+        data = buffer.getvalue()
+        with self._lock:
+            self._cache[(kind, partition)] = (generation, now, data)
+        return data

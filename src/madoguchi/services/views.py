@@ -1,0 +1,242 @@
+"""The read side (cosmicpython's views): what the counter's pages, the API and the CLI show.
+
+Each function answers one screen's question in one read-only unit of work and returns plain
+data; a route or a command only parses its input, calls one of these (or one service step)
+and renders. Nothing here writes, and nothing here waits for a writer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from madoguchi.pki.records import CertRecord
+from madoguchi.rules.cases import CaseState, current_visit
+from madoguchi.rules.dates import JST, jst_date
+from madoguchi.rules.inquiry import parse_letter_number
+from madoguchi.rules.procedures import Procedure, Visit
+from madoguchi.rules.validity import CertKind
+from madoguchi.services.audit import ChainReport, verify_chain
+from madoguchi.services.counter_base import procedure_of
+from madoguchi.services.domain import (
+    AuditEntry,
+    Card,
+    CardRenewalApplication,
+    Case,
+    InquiryLetter,
+    NotFound,
+    Notice,
+    Resident,
+)
+from madoguchi.services.ports import Clock, UowFactory
+from madoguchi.services.registry import current_certificates
+
+#: the audit actions of a refusal: by the rules (logged by the service) and by a clerk
+REFUSED_BY_RULE, REFUSED_BY_CLERK = "counter.refused", "case.refuse"
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The JST day as a half-open range of moments."""
+    start = datetime.combine(day, time(0), tzinfo=JST)
+    return start, start + timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseWithName:
+    case: Case
+    resident: Resident | None
+
+
+@dataclass(frozen=True, slots=True)
+class ResidentView:
+    resident: Resident
+    cards: list[Card]
+    certificates: dict[str, list[CertRecord]]  # card id → every certificate it has held
+    current: dict[str, dict[CertKind, CertRecord]]  # card id → its current certificates
+    open_cases: list[Case]
+
+
+@dataclass(frozen=True, slots=True)
+class CardView:
+    card: Card
+    resident: Resident | None
+    certificates: list[CertRecord]
+
+
+@dataclass(frozen=True, slots=True)
+class CaseView:
+    case: Case
+    resident: Resident | None
+    card: Card | None
+    current: dict[CertKind, CertRecord]  # the card's current certificates
+    letters: list[InquiryLetter]
+    transitions: list[tuple[str, str, str]]
+    history: list[AuditEntry]
+    procedure: Procedure | None
+    visit: Visit | None  # the visit the case is on (rules.cases.current_visit)
+
+    @property
+    def issued(self) -> list[CertRecord]:
+        """The certificates this case issued (not before the case was opened)."""
+        opened = self.case.opened_at.replace(microsecond=0)  # notBefore has whole seconds
+        return sorted(
+            (rec for rec in self.current.values() if rec.not_before >= opened),
+            key=lambda r: r.kind.value,
+            reverse=True,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SupervisorDay:
+    day: date
+    cases: list[CaseWithName]
+    trail: list[AuditEntry]  # newest first
+    refusals: list[AuditEntry]  # by the rules and by clerks, newest first
+    clerk_reasons: dict[str, str | None]  # case id → the reason a clerk gave
+    chain: ChainReport | None
+    applications: list[CardRenewalApplication]
+
+
+class CounterViews:
+    def __init__(self, uow_factory: UowFactory, clock: Clock) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+
+    def today(self) -> date:
+        return jst_date(self.clock())
+
+    # -- the counter ------------------------------------------------------------------------
+    def clerks_day(self, clerk: str, day: date) -> list[CaseWithName]:
+        """The cases a clerk opened on a day (the counter's first screen)."""
+        start, end = day_bounds(day)
+        with self.uow_factory.read_only() as uow:
+            cases = [k for k in uow.counter.cases_between(start, end) if k.clerk == clerk]
+            return [CaseWithName(k, uow.counter.resident(k.resident_id)) for k in cases]
+
+    def find_residents(
+        self, *, name: str | None, birth: date | None, limit: int = 50
+    ) -> list[Resident]:
+        with self.uow_factory.read_only() as uow:
+            return uow.counter.find_residents(name=name, birth=birth, limit=limit)
+
+    def case_of_letter(self, number: str) -> str:
+        """The case an inquiry letter belongs to (R-PROC-2); RuleInputError for a malformed
+        number, NotFound('letter_unknown') for one never mailed."""
+        canonical = parse_letter_number(number)
+        with self.uow_factory.read_only() as uow:
+            letter = uow.counter.letter(canonical)
+        if letter is None:
+            raise NotFound("letter_unknown", f"no inquiry letter {canonical}")
+        return letter.case_id
+
+    def card(self, card_id: str) -> CardView:
+        with self.uow_factory.read_only() as uow:
+            card = uow.counter.card(card_id)
+            if card is None:
+                raise NotFound("unknown_card", f"no card {card_id}")
+            return CardView(
+                card,
+                uow.counter.resident(card.resident_id),
+                uow.pki.certificates_of_card(card.id),
+            )
+
+    def resident(self, resident_id: str) -> ResidentView:
+        with self.uow_factory.read_only() as uow:
+            person = uow.counter.resident(resident_id)
+            if person is None:
+                raise NotFound("unknown_resident", f"no resident {resident_id}")
+            cards = uow.counter.cards_of(person.id)
+            return ResidentView(
+                person,
+                cards,
+                {card.id: uow.pki.certificates_of_card(card.id) for card in cards},
+                {card.id: current_certificates(uow, card.id) for card in cards},
+                [k for k in uow.counter.cases_of_resident(person.id) if not k.state.final],
+            )
+
+    def case(self, case_id: str) -> CaseView:
+        with self.uow_factory.read_only() as uow:
+            case = uow.counter.case(case_id)
+            if case is None:
+                raise NotFound("unknown_case", f"no case {case_id}")
+            view = CaseView(
+                case=case,
+                resident=uow.counter.resident(case.resident_id),
+                card=uow.counter.card(case.card_id) if case.card_id else None,
+                current=current_certificates(uow, case.card_id) if case.card_id else {},
+                letters=uow.counter.letters_of_case(case.id),
+                transitions=uow.counter.history(case.id),
+                history=uow.counter.audit_of_case(case.id),
+                procedure=procedure_of(case.kind),
+                visit=current_visit(case.kind, case.state, (int(v) for v in case.items)),
+            )
+        return view
+
+    # -- the supervisor ---------------------------------------------------------------------
+    def supervisor_day(
+        self, day: date, *, trail_limit: int = 500, verify: bool = True
+    ) -> SupervisorDay:
+        """The day's cases, refusals and audit trail, the chain verified (with ``verify``),
+        and the newest card-renewal applications."""
+        start, end = day_bounds(day)
+        with self.uow_factory.read_only() as uow:
+            cases = [
+                CaseWithName(k, uow.counter.resident(k.resident_id))
+                for k in uow.counter.cases_between(start, end)
+            ]
+            trail = uow.counter.audit_between(start, end, limit=trail_limit)
+            refusals = [e for e in trail if e.action in (REFUSED_BY_RULE, REFUSED_BY_CLERK)]
+            reasons = {
+                e.case_id: k.refusal
+                for e in refusals
+                if e.action == REFUSED_BY_CLERK and e.case_id
+                if (k := uow.counter.case(e.case_id)) is not None
+            }
+            chain = verify_chain(uow.counter.audit_entries()) if verify else None
+            applications = uow.staff.applications(limit=50)
+        return SupervisorDay(day, cases, trail, refusals, reasons, chain, applications)
+
+    def audit_chain(self) -> ChainReport:
+        """The whole audit log's hash chain, verified (``madoguchi audit verify``)."""
+        with self.uow_factory.read_only() as uow:
+            return verify_chain(uow.counter.audit_entries())
+
+    def audit_of_day(self, day: date, limit: int) -> list[AuditEntry]:
+        start, end = day_bounds(day)
+        with self.uow_factory.read_only() as uow:
+            return uow.counter.audit_between(start, end, limit=limit)
+
+    # -- notices ----------------------------------------------------------------------------
+    def returned_notices(self) -> list[tuple[Notice, Resident | None]]:
+        """The notices the post office returned, with their holders (the follow-up list)."""
+        from madoguchi.rules.notices import NoticeState
+
+        with self.uow_factory.read_only() as uow:
+            return [
+                (n, uow.counter.resident(n.resident_id))
+                for n in uow.notices.with_state(None, NoticeState.RETURNED)
+            ]
+
+    # -- the demo ---------------------------------------------------------------------------
+    def residents_with_certificates(
+        self, resident_ids: Sequence[str]
+    ) -> list[tuple[Resident, list[CertRecord]]]:
+        """Residents as they are now, with every certificate of their cards."""
+        with self.uow_factory.read_only() as uow:
+            out = []
+            for rid in resident_ids:
+                person = uow.counter.resident(rid)
+                if person is None:
+                    continue
+                records = [
+                    rec
+                    for card in uow.counter.cards_of(rid)
+                    for rec in uow.pki.certificates_of_card(card.id)
+                ]
+                out.append((person, records))
+            return out
+
+
+def is_closed(case: Case) -> bool:
+    return case.state.final or case.state is CaseState.ISSUED
