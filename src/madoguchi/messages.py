@@ -63,6 +63,7 @@ SYSTEM_MESSAGES: dict[str, str] = {
     "concurrent_update": "ほかの端末が同じ申請を先に更新しました。画面を読み込み直してください。",
     "unknown_resident": "その住民は見つかりません。",
     "unknown_case": "その申請は見つかりません。",
+    "idempotency_conflict": "この再送キーは別の申請に使われています。",
     "branch_office": "この窓口では電子証明書の手続きはできません。本庁（戸籍住民課 マイナンバーカード交付担当、市庁舎水道棟3階 大会議室）をご案内ください。",
     "outside_window": "更新できる期間ではありません。有効期限の3か月前の翌日から更新できます。",
     "nothing_to_renew": "更新する電子証明書がありません。新規発行の手続きをしてください。",

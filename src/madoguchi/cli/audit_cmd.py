@@ -6,18 +6,15 @@ import sys
 
 import typer
 
-from madoguchi.cli.common import DataDirOpt, JsonOpt, container, handled
+from madoguchi.cli.common import DataDirOpt, JsonOpt, handled, with_store
 from madoguchi.cli.output import emit
-from madoguchi.services.audit import verify_chain
 
 
 def cmd_verify(data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
     """監査ログのハッシュチェーンを検証します（改ざんがあれば終了コード1）"""
     with handled(json):
-        c = container(data_dir)
-        c.migrate()
-        with c.uow() as uow:
-            report = verify_chain(uow.counter.audit_entries())
+        c = with_store(data_dir)
+        report = c.views.audit_chain()
         checkpoints = c.checkpoints.verify()
     ok = report.ok and checkpoints.ok
     data = {
@@ -49,7 +46,7 @@ def cmd_verify(data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
 def cmd_checkpoint(data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
     """監査ログの最新の記録に署名したチェックポイントを作ります（cron で定期的に実行）"""
     with handled(json):
-        cp = container(data_dir).checkpoints.make()
+        cp = with_store(data_dir).checkpoints.make()
     emit(
         {"seq": cp.seq if cp else None, "hash": cp.hash if cp else None, "made": cp is not None},
         json_mode=json,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import getpass
 import os
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -14,8 +13,7 @@ import typer
 
 from madoguchi.cli.common import DataDirOpt, JsonOpt, container, handled
 from madoguchi.cli.output import emit
-from madoguchi.services.errors import Refused
-from madoguchi.store.archive import create_backup, restore_backup
+from madoguchi.services.domain import Refused
 
 ENV = "MADOGUCHI_BACKUP_PASSPHRASE"
 
@@ -39,11 +37,7 @@ def cmd_backup(
 ) -> None:
     """データベース・認証局の鍵・カード・秘密情報・通知書の印刷単位を1つのファイルに保存します"""
     with handled(json):
-        c = container(data_dir)
-        c.migrate()
-        summary = create_backup(
-            c.engine, c.settings.data_dir, out, _passphrase(True), datetime.now(UTC)
-        )
+        summary = container(data_dir).backup(out, _passphrase(True))
     rows = sum(summary.tables.values())
     emit(
         {
@@ -73,8 +67,7 @@ def cmd_restore(
         c = container(data_dir)
         if not source.is_file():
             raise Refused("not_a_backup", f"no file {source}")
-        c.migrate()
-        counts = restore_backup(c.engine, c.settings.data_dir, source, _passphrase(False))
+        counts = c.restore(source, _passphrase(False))
     emit(
         {"data_dir": str(c.settings.data_dir), "tables": counts},
         json_mode=json,

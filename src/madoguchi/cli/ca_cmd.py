@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from madoguchi.cli.common import DataDirOpt, JsonOpt, container, handled
+from madoguchi.cli.common import DataDirOpt, JsonOpt, container, handled, with_ca
 from madoguchi.cli.errors import CliInputError
 from madoguchi.cli.output import emit
 from madoguchi.rules.dates import format_japanese_with_western, jst_date
@@ -24,9 +24,9 @@ def cmd_init(data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
     with handled(json):
         c = container(data_dir)
         c.init_ca()
-        ca = c.ca
+        authorities = c.start().authorities
     rows, data = [], {"data_dir": str(c.settings.data_dir), "authorities": {}}
-    for kind, auth in ca.authorities.items():
+    for kind, auth in authorities.items():
         data["authorities"][kind.value] = {  # type: ignore[index]
             "subject": auth.cert.subject.rfc4514_string(),
             "serial": f"{auth.cert.serial_number:x}",
@@ -48,10 +48,10 @@ def cmd_export(
 ) -> None:
     """認証局の証明書を sign-ca.pem と auth-ca.pem に書き出します"""
     with handled(json):
-        ca = container(data_dir).ca
+        authorities = with_ca(data_dir).authorities
         out.mkdir(parents=True, exist_ok=True)
         files = {}
-        for kind, auth in ca.authorities.items():
+        for kind, auth in authorities.items():
             path = out / f"{kind.value}-ca.pem"
             path.write_bytes(auth.cert.public_bytes(Encoding.PEM))
             files[kind.value] = str(path)
@@ -96,7 +96,7 @@ def cmd_revoke(
                 "--reason には次のいずれかを指定してください: " + ", ".join(_REASONS),
             )
         number = _serial(serial)
-        ca = container(data_dir).ca
+        ca = with_ca(data_dir).ca
         if _REASONS[reason] is RevocationReason.CERTIFICATE_HOLD:
             record = ca.hold(kind, number)
         else:
@@ -131,11 +131,11 @@ def cmd_crl(
 ) -> None:
     """失効リスト（CRL）を DER で書き出します"""
     with handled(json):
-        ca = container(data_dir).ca
+        crls = with_ca(data_dir).crls
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_suffix(out.suffix + ".tmp")
         with tmp.open("wb") as fh:
-            info = ca.publish_crl(kind, fh, partition=partition)
+            info = crls.publish(kind, fh, partition=partition)
         tmp.replace(out)
     data = {
         "kind": kind.value,
@@ -185,15 +185,14 @@ def cmd_export_ocsp(
     from madoguchi.services.ocsp_export import static_answers
 
     with handled(json):
-        c = container(data_dir)
-        ca = c.ca
+        c = with_ca(data_dir)
         out.mkdir(parents=True, exist_ok=True)
         manifest = out / MANIFEST
         before = set(manifest.read_text().split()) if manifest.exists() else set()
         names: set[str] = set()
         written = unchanged = 0
-        per_kind = {kind.value: 0 for kind in ca.authorities}
-        for answer in static_answers(ca, c.ocsp_reader):
+        per_kind = {kind.value: 0 for kind in c.authorities}
+        for answer in static_answers(c.ocsp, c.ocsp_reader):
             if answer.name not in names:
                 per_kind[answer.kind.value] += 1
             names.add(answer.name)
@@ -262,8 +261,7 @@ def cmd_serve(
     from madoguchi.web.app import create_app
 
     with handled(False):
-        c = container(data_dir)
-        c.ca  # noqa: B018 - migrate, load the CAs and renew a responder once, here
+        c = with_ca(data_dir)  # migrations, the CAs, a responder renewed: once, here
         app = create_app(c) if workers == 1 else None
     print(f"madoguchi: http://{host}:{port}/ （Ctrl+C で停止）", flush=True)
     options: dict[str, Any] = {

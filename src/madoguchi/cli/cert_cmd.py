@@ -14,10 +14,10 @@ from madoguchi.cli.common import (
     DateOpt,
     JsonOpt,
     OptDateOpt,
-    container,
     handled,
     parse_date,
     parse_optional_date,
+    with_ca,
 )
 from madoguchi.cli.output import emit
 from madoguchi.pki.errors import PkiError
@@ -79,7 +79,7 @@ def cmd_testcard_issue(
     with handled(json):
         facts = HolderFacts.create(name, gender, parse_date(birth, "--birth"), address)
         expires = parse_optional_date(card_expiry, "--card-expiry")
-        c = container(data_dir)
+        c = with_ca(data_dir)
         card = issue_test_card(
             c.ca,
             c.vault,

@@ -17,7 +17,7 @@ from madoguchi.config import Settings
 from madoguchi.pki.errors import PkiError
 from madoguchi.rules.dates import JST
 from madoguchi.rules.errors import RuleError
-from madoguchi.services.errors import ServiceError
+from madoguchi.services.domain import ServiceError
 
 EXIT_REFUSED = 1
 
@@ -81,5 +81,16 @@ DataDirOpt = Annotated[
 
 
 def container(data_dir: Path | None) -> Container:
+    """The wiring, nothing started (commands that need neither the store nor the CA)."""
     settings = Settings() if data_dir is None else Settings(data_dir=data_dir)
     return build(settings)
+
+
+def with_store(data_dir: Path | None) -> Container:
+    """The wiring with the schema brought to head (commands that use the store)."""
+    return container(data_dir).start(ca=False)
+
+
+def with_ca(data_dir: Path | None) -> Container:
+    """The wiring with the schema at head and the CA loaded (commands that use the CA)."""
+    return container(data_dir).start()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 
 from madoguchi.bootstrap import Container
 from madoguchi.cli.common import DataDirOpt, JsonOpt, handled
 from madoguchi.cli.output import emit
 from madoguchi.config import Settings
-from madoguchi.pki.errors import PkiError
+from madoguchi.pki.errors import CaExists
 from madoguchi.rules.dates import format_japanese, jst_date
 from madoguchi.services.demo import MovableClock, create_demo_staff, load_demo_data
 
@@ -19,48 +20,43 @@ def cmd_demo_data(data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
         settings = Settings() if data_dir is None else Settings(data_dir=data_dir)
         clock = MovableClock(datetime.now(UTC))
         c = Container(settings, clock)
-        try:
+        with contextlib.suppress(CaExists):  # the demo's CA from an earlier run
             c.init_ca()
-        except PkiError as exc:
-            if exc.code != "ca_exists":
-                raise
+        c.start()
         today = jst_date(clock())
         residents = load_demo_data(c.registry, c.counter, clock, c.card_side.new_card, today)
         rows = []
         summary = []
-        with c.uow() as uow:
-            for r in residents:
-                current = uow.counter.resident(r.id)
-                certs = []
-                for card in uow.counter.cards_of(r.id):
-                    for rec in uow.pki.certificates_of_card(card.id):
-                        until = jst_date(rec.not_after)
-                        state = rec.status.value if until >= today else "expired"
-                        certs.append(
-                            {
-                                "kind": rec.kind.value,
-                                "serial": rec.serial_hex,
-                                "expires_on": until,
-                                "status": state,
-                            }
-                        )
-                summary.append(
+        for current, records in c.views.residents_with_certificates([r.id for r in residents]):
+            certs = []
+            for rec in records:
+                until = jst_date(rec.not_after)
+                state = rec.status.value if until >= today else "expired"
+                certs.append(
                     {
-                        "id": r.id,
-                        "name": r.name,
-                        "birth": r.birth,
-                        "status": current.status.value,
-                        "certificates": certs,
+                        "kind": rec.kind.value,
+                        "serial": rec.serial_hex,
+                        "expires_on": until,
+                        "status": state,
                     }
                 )
-                text = (
-                    "、".join(
-                        f"{x['kind']} {format_japanese(x['expires_on'])}まで（{x['status']}）"
-                        for x in certs
-                    )
-                    or "電子証明書なし"
+            summary.append(
+                {
+                    "id": current.id,
+                    "name": current.name,
+                    "birth": current.birth,
+                    "status": current.status.value,
+                    "certificates": certs,
+                }
+            )
+            text = (
+                "、".join(
+                    f"{x['kind']} {format_japanese(x['expires_on'])}まで（{x['status']}）"
+                    for x in certs
                 )
-                rows.append((f"{r.name}（{current.status.value}）", text))
+                or "電子証明書なし"
+            )
+            rows.append((f"{current.name}（{current.status.value}）", text))
         clock.now = datetime.now(UTC)
         logins = create_demo_staff(c.staff)
         for d in logins:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from madoguchi.cli.common import DataDirOpt, JsonOpt, container, handled, parse_optional_date
+from madoguchi.cli.common import DataDirOpt, JsonOpt, handled, parse_optional_date, with_store
 from madoguchi.cli.output import emit
 from madoguchi.rules.dates import format_japanese
 from madoguchi.rules.notices import NoticeState
@@ -48,7 +48,7 @@ def cmd_plan(
     with handled(json):
         first = parse_optional_date(window_from, "--from")
         last = parse_optional_date(window_to, "--to")
-        c = container(data_dir)
+        c = with_store(data_dir)
         window = (first, last) if first and last else None
         result = c.notices.plan(_actor(), window=window, campaign_id=campaign)
     cp = result.campaign
@@ -85,7 +85,7 @@ def cmd_dispatch(
 ) -> None:
     """通知書を印刷単位（PDF と CSV）にまとめて送付します。直前に更新・転出・死亡を確認します"""
     with handled(json):
-        c = container(data_dir)
+        c = with_store(data_dir)
         _, counts, _ = c.notices.status(campaign)
         total = counts.get("planned", 0)
         with Progress(
@@ -140,7 +140,7 @@ def cmd_dispatch(
 def cmd_pause(campaign: CampaignOpt, data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
     """送付を一時停止します（計画は続き、送付予定の通知書は保留になります）"""
     with handled(json):
-        moved = container(data_dir).notices.pause(campaign, _actor())
+        moved = with_store(data_dir).notices.pause(campaign, _actor())
     emit(
         {"campaign": campaign, "deferred": moved},
         json_mode=json,
@@ -152,7 +152,7 @@ def cmd_pause(campaign: CampaignOpt, data_dir: DataDirOpt = None, json: JsonOpt 
 def cmd_resume(campaign: CampaignOpt, data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
     """送付を再開します（保留の通知書は有効期限の順に送付。更新済みの方には送りません）"""
     with handled(json):
-        moved = container(data_dir).notices.resume(campaign, _actor())
+        moved = with_store(data_dir).notices.resume(campaign, _actor())
     emit(
         {"campaign": campaign, "resumed": moved},
         json_mode=json,
@@ -168,7 +168,7 @@ def cmd_status(
 ) -> None:
     """送付計画の状況（状態ごとの通数、印刷単位）を表示します"""
     with handled(json):
-        c = container(data_dir)
+        c = with_store(data_dir)
         ids = [campaign] if campaign else [cp.id for cp in c.notices.campaigns()]
         out = []
         for cid in ids:
@@ -213,7 +213,7 @@ def cmd_returned(
 ) -> None:
     """あて所不明などで返戻された通知書を記録します（窓口の確認リストに載ります）"""
     with handled(json):
-        notice = container(data_dir).notices.record_returned(number, _actor())
+        notice = with_store(data_dir).notices.record_returned(number, _actor())
     emit(
         {"number": notice.number, "state": notice.state.value},
         json_mode=json,

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from madoguchi.cli.common import DataDirOpt, JsonOpt, container, handled
+from madoguchi.cli.common import DataDirOpt, JsonOpt, handled, with_store
 from madoguchi.cli.errors import CliInputError
 from madoguchi.cli.output import emit
 from madoguchi.rules.dates import JST
@@ -93,7 +93,7 @@ def cmd_add(
     with handled(json):
         if not name.strip() or len(name.strip()) > NAME_MAX:
             raise CliInputError("bad_name", f"--name は1〜{NAME_MAX}文字で指定してください。")
-        c = container(data_dir)
+        c = with_store(data_dir)
         password = _new_password()
         account = c.staff.create_account(
             login=login, name=name, role=role, office=office, password=password, actor=_actor()
@@ -114,7 +114,7 @@ def cmd_add(
 def cmd_list(data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
     """職員のアカウントを一覧表示します"""
     with handled(json):
-        accounts = container(data_dir).staff.accounts()
+        accounts = with_store(data_dir).staff.accounts()
     rows = [
         (
             a.id,
@@ -143,7 +143,7 @@ def cmd_token(
     with handled(json):
         if not label.strip() or len(label) > 64:
             raise CliInputError("bad_label", "--label は1〜64文字で指定してください。")
-        token = container(data_dir).staff.create_api_token(login.strip().lower(), label, _actor())
+        token = with_store(data_dir).staff.create_api_token(login.strip().lower(), label, _actor())
     emit(
         {"login": login.strip().lower(), "label": label, "token": token},
         json_mode=json,

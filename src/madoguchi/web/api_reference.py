@@ -3,7 +3,7 @@ cases, refusals and audit trail."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from enum import Enum
 
 from fastapi import APIRouter, Request
@@ -17,8 +17,8 @@ from madoguchi.rules.procedures import (
     checklist,
     select_procedure,
 )
-from madoguchi.services.audit import AuditEntry
-from madoguchi.services.readonly import read_only
+from madoguchi.services.domain import AuditEntry
+from madoguchi.services.views import REFUSED_BY_CLERK
 from madoguchi.web.api_auth import Clerk, Supervisor
 from madoguchi.web.api_models import (
     AUDIT_LIMIT,
@@ -43,14 +43,9 @@ from madoguchi.web.api_views import (
 )
 
 
-def _day_bounds(day: date) -> tuple[datetime, datetime]:
+def _check_day(day: date) -> None:
     if not FIRST_DAY <= day <= LAST_DAY:
         raise RuleInputError("day_out_of_range", "日付は2000年から2999年までで指定してください。")
-    start = datetime.combine(day, time(0), tzinfo=JST)
-    return start, start + timedelta(days=1)
-
-
-REFUSED_BY_RULE, REFUSED_BY_CLERK = "counter.refused", "case.refuse"  # audit actions
 
 
 def _refusal_out(e: AuditEntry, reasons: dict[str, str | None]) -> RefusalOut:
@@ -140,30 +135,21 @@ def add_supervisor_routes(r: APIRouter) -> None:
     def day_cases(request: Request, ctx: Supervisor, day: DayQuery = None) -> DayCasesOut:
         """The cases opened on a JST day and the day's refusals (by the rules or a clerk)."""
         when = day or _today(request)
-        start, end = _day_bounds(when)
-        with read_only(), request.app.state.container.uow() as uow:
-            cases = uow.counter.cases_between(start, end)
-            entries = [
-                e
-                for e in reversed(uow.counter.audit_between(start, end, limit=DAY_ENTRIES))
-                if e.action in (REFUSED_BY_RULE, REFUSED_BY_CLERK)
-            ]
-            reasons = {
-                k.id: k.refusal
-                for e in entries
-                if e.action == REFUSED_BY_CLERK and e.case_id
-                if (k := uow.counter.case(e.case_id)) is not None
-            }
-        refusals = [_refusal_out(e, reasons) for e in entries]
-        return DayCasesOut(day=when, cases=[_case_out(k) for k in cases], refusals=refusals)
+        _check_day(when)
+        view = request.app.state.container.views.supervisor_day(
+            when, trail_limit=DAY_ENTRIES, verify=False
+        )
+        refusals = [_refusal_out(e, view.clerk_reasons) for e in reversed(view.refusals)]
+        return DayCasesOut(
+            day=when, cases=[_case_out(row.case) for row in view.cases], refusals=refusals
+        )
 
     @r.get("/supervisor/audit", tags=super_tag)
     def day_audit(request: Request, ctx: Supervisor, day: DayQuery = None) -> DayAuditOut:
         """The audit trail of a JST day, newest first (at most 1000 entries)."""
         when = day or _today(request)
-        start, end = _day_bounds(when)
-        with read_only(), request.app.state.container.uow() as uow:
-            entries = uow.counter.audit_between(start, end, limit=AUDIT_LIMIT + 1)
+        _check_day(when)
+        entries = request.app.state.container.views.audit_of_day(when, AUDIT_LIMIT + 1)
         return DayAuditOut(
             day=when,
             entries=[_audit_out(e) for e in entries[:AUDIT_LIMIT]],

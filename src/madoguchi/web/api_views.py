@@ -7,11 +7,10 @@ from datetime import date, datetime
 from fastapi import Request
 
 from madoguchi.pki.records import CertRecord
-from madoguchi.rules.cases import CaseState, allowed_events
+from madoguchi.rules.cases import allowed_events
 from madoguchi.rules.dates import JST, format_japanese, jst_date
 from madoguchi.rules.items import Item
 from madoguchi.rules.procedures import (
-    PROCEDURES,
     Procedure,
     Visit,
     evaluate_visit,
@@ -124,16 +123,6 @@ def _procedure_out(p: Procedure) -> ProcedureOut:
     return ProcedureOut(
         id=p.id.value, title=p.title, purpose=p.purpose, applicant=p.applicant, visits=len(p.visits)
     )
-
-
-def next_visit(case: Case) -> Visit | None:
-    """The visit the case waits for: the second one once the inquiry letter went out."""
-    if case.state.final or case.kind.procedure is None:
-        return None
-    procedure = PROCEDURES[case.kind.procedure]
-    if procedure.two_visits and case.state is CaseState.AWAITING_REPLY:
-        return procedure.visit(2)
-    return procedure.visits[0]
 
 
 def _visit_out(case: Case, visit: Visit) -> VisitOut:

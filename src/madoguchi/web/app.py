@@ -19,8 +19,11 @@ from madoguchi.web import (
     i18n,
     pki_routes,
     public,
+    public_check,
+    public_renewal,
     staff_admin,
     staff_auth,
+    staff_case,
     staff_counter,
     staff_documents,
     staff_notices,
@@ -34,6 +37,8 @@ PKI_PREFIXES = ("/ocsp", "/crl/", "/ca/", "/healthz")
 
 
 def create_app(container: Container) -> FastAPI:
+    """The application of a started container (:meth:`Container.start`: the migrations and
+    the CAs were loaded when the process started, never during a request)."""
     app = FastAPI(
         title="madoguchi",
         version="1",
@@ -46,7 +51,6 @@ def create_app(container: Container) -> FastAPI:
     app.state.container = container
     app.state.templates = make_templates()
     app.state.templates.env.globals["city"] = container.settings.ca_locality_city
-    container.ca  # noqa: B018 - loads the CAs (and renews responders) once, at start
     secure = container.settings.secure_cookies
 
     @app.middleware("http")
@@ -77,17 +81,20 @@ def create_app(container: Container) -> FastAPI:
 
     errors.install(app)
     # outermost: OCSP answers skip the page middleware and the router altogether
-    app.add_middleware(pki_routes.OcspEndpoint, ca=lambda: container.ca)
+    app.add_middleware(pki_routes.OcspEndpoint, responder=container.ocsp)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(pki_routes.router())
     app.include_router(api.router())
     app.include_router(staff_auth.router())
     app.include_router(staff_counter.router())
+    app.include_router(staff_case.router())
     app.include_router(staff_documents.router())
     app.include_router(staff_notices.router())
     app.include_router(staff_supervisor.router())
     app.include_router(staff_admin.router())
     app.include_router(public.router())
+    app.include_router(public_check.router())
+    app.include_router(public_renewal.router())
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

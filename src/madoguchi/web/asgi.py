@@ -29,4 +29,4 @@ def create() -> FastAPI:
         log.addHandler(handler)
         log.setLevel(logging.INFO)
         log.propagate = False
-    return create_app(build(Settings()))
+    return create_app(build(Settings()).start())

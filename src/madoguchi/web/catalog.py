@@ -42,7 +42,7 @@ def runtime_messages() -> Iterator[str]:
     from madoguchi.rules.procedures import PROCEDURES
     from madoguchi.rules.validity import CERT_KIND_LABELS
     from madoguchi.services.domain import StaffRole
-    from madoguchi.web import public, staff_counter, staff_notices, templating
+    from madoguchi.web import labels, public
 
     yield from MESSAGES.values()
     yield from ITEM_LABELS.values()
@@ -50,12 +50,12 @@ def runtime_messages() -> Iterator[str]:
     yield from ID_DOCUMENT_LABELS.values()
     yield from PIN_LABELS.values()
     yield from CERT_KIND_LABELS.values()
-    yield from staff_counter.KIND_LABELS.values()
-    yield from staff_counter.STATE_LABELS.values()
-    yield from staff_counter.STATUS_LABELS.values()
-    yield from staff_counter.REFUSAL_REASONS
-    yield from templating.ACTION_LABELS.values()
-    yield from templating.CARD_STATUS_LABELS.values()
+    yield from labels.KIND_LABELS.values()
+    yield from labels.STATE_LABELS.values()
+    yield from labels.STATUS_LABELS.values()
+    yield from labels.REFUSAL_REASONS
+    yield from labels.ACTION_LABELS.values()
+    yield from labels.CARD_STATUS_LABELS.values()
     yield from (r.label for r in StaffRole)
     for p in PROCEDURES.values():
         yield p.title
@@ -67,9 +67,9 @@ def runtime_messages() -> Iterator[str]:
         yield from (o.name, o.desk)
         yield office_status(o, _NOON).message
         yield office_status(o, _NIGHT).message
-    yield from staff_counter.RESIDENT_STATUS_LABELS.values()
-    yield from staff_notices.STATE_LABELS.values()
-    yield from staff_notices.REASON_LABELS.values()
+    yield from labels.RESIDENT_STATUS_LABELS.values()
+    yield from labels.NOTICE_STATE_LABELS.values()
+    yield from labels.NOTICE_REASON_LABELS.values()
     yield from public.STEP_LABELS.values()
     yield from public._WEEKDAYS
     yield from GENDER_LABELS.values()

@@ -14,9 +14,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from madoguchi.card.errors import CardError
 from madoguchi.messages import japanese
-from madoguchi.pki.errors import PkiError
+from madoguchi.pki.errors import (
+    BadSignature,
+    CaExists,
+    KeyStoreError,
+    NoCa,
+    PkiError,
+    UnknownCertificate,
+)
 from madoguchi.rules.errors import InvalidTransition, RuleError, RuleInputError
-from madoguchi.services.errors import ConcurrentUpdate, NotFound, Refused, ServiceError
+from madoguchi.services.domain import ConcurrentUpdate, NotFound, Refused, ServiceError
 from madoguchi.web import i18n
 from madoguchi.web.security import CsrfFailed, Forbidden, LoginRequired
 from madoguchi.web.templating import render
@@ -26,15 +33,29 @@ log = logging.getLogger("madoguchi.web")
 LayerError = RuleError | PkiError | CardError | ServiceError
 
 
+#: The HTTP status of each layer's errors, the most specific class first — the one place.
+STATUSES: tuple[tuple[type[Exception], int], ...] = (
+    (NotFound, 404),
+    (UnknownCertificate, 404),
+    (NoCa, 503),
+    (KeyStoreError, 503),
+    (BadSignature, 500),
+    (CaExists, 409),
+    (ConcurrentUpdate, 409),
+    (InvalidTransition, 409),
+    (Refused, 409),
+    (RuleInputError, 422),
+    (PkiError, 422),  # bad input: a malformed request, key, certificate or value
+    (RuleError, 409),
+    (CardError, 409),
+    (ServiceError, 409),
+)
+
+
 def status_of(exc: Exception) -> int:
-    if isinstance(exc, NotFound):
-        return 404
-    if isinstance(exc, ConcurrentUpdate | InvalidTransition | Refused):
-        return 409
-    if isinstance(exc, RuleInputError | PkiError):
-        return 422
-    if isinstance(exc, RuleError | CardError | ServiceError):
-        return 409
+    for cls, status in STATUSES:
+        if isinstance(exc, cls):
+            return status
     return 500
 
 

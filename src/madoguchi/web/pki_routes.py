@@ -3,14 +3,13 @@
 OCSP is a plain ASGI application in front of FastAPI (:class:`OcspEndpoint`): a relying
 party's request for an answer kept in memory is answered on the event loop — no routing, no
 middleware, no thread hop, no session — and only the rest goes to a worker thread
-(``CaService.ocsp_answer``: parse, the store, maybe a signature).
+(``OcspResponder.answer``: parse, the store, maybe a signature).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -22,7 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from madoguchi.pki.errors import PkiError
 from madoguchi.pki.ocsp import decode_get_path, error_response
 from madoguchi.rules.validity import CertKind
-from madoguchi.services.ca import CaService
+from madoguchi.services.ocsp_service import OcspResponder
 
 log = logging.getLogger("madoguchi.ocsp")
 
@@ -37,9 +36,9 @@ GET_CACHE_CONTROL = b"max-age=300, public, no-transform, must-revalidate"
 class OcspEndpoint:
     """``POST /ocsp`` and ``GET /ocsp/{base64}``; everything else goes on to ``app``."""
 
-    def __init__(self, app: ASGIApp, ca: Callable[[], CaService]) -> None:
+    def __init__(self, app: ASGIApp, responder: OcspResponder) -> None:
         self.app = app
-        self._ca = ca
+        self._responder = responder
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
@@ -63,11 +62,11 @@ class OcspEndpoint:
             await _send(send, 405, b"method_not_allowed", b"text/plain", [(b"allow", b"GET, POST")])
 
     async def _answer(self, send: Send, request_der: bytes, headers: list[Any]) -> None:
-        ca = self._ca()
+        responder = self._responder
         try:
-            der = ca.ocsp_from_memory(request_der)
+            der = responder.from_memory(request_der)
             if der is None:
-                der = await run_in_threadpool(ca.ocsp_answer, request_der)
+                der = await run_in_threadpool(responder.answer, request_der)
         except Exception:  # the store is down…: an OCSP error, never a traceback
             log.exception("OCSP answer failed")
             der = error_response(x509_ocsp.OCSPResponseStatus.INTERNAL_ERROR)
@@ -130,16 +129,16 @@ def router() -> APIRouter:
             partition = int(part)
         async with crl_lock:
             data = await run_in_threadpool(
-                request.app.state.container.ca.current_crl, kind, partition
+                request.app.state.container.crls.current, kind, partition
             )
         return Response(data, media_type=PKIX_CRL)
 
     @r.get("/ca/{name}-ca.der")
     async def ca_cert(request: Request, name: str) -> Response:
         kind = _kind(name)
-        ca = request.app.state.container.ca
+        authorities = request.app.state.container.authorities
         return Response(
-            ca.authorities[kind].cert.public_bytes(Encoding.DER), media_type="application/pkix-cert"
+            authorities[kind].cert.public_bytes(Encoding.DER), media_type="application/pkix-cert"
         )
 
     return r

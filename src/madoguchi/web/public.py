@@ -1,5 +1,6 @@
-"""The public pages, no login: what to bring (P1–P5), offices and hours, fees, the
-certificate check and the card renewal application of the expiry notice's QR code.
+"""The public pages, no login: what to bring (P1–P5), offices and hours, fees. The
+certificate check is in web/public_check.py, the card renewal application of the expiry
+notice's QR code in web/public_renewal.py.
 
 Every page reads the site configuration (offices, calendar, fee schedule) at request time,
 so an admin's change shows at once. Nothing here looks a person up by name, My Number or
@@ -17,11 +18,7 @@ from typing import Any
 import jpholiday
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
-from madoguchi.pki.errors import PkiError
-from madoguchi.pki.facts import GENDER_LABELS
 from madoguchi.rules.dates import jst_date
 from madoguchi.rules.errors import RuleInputError
 from madoguchi.rules.fees import Fee, fee_on
@@ -34,19 +31,10 @@ from madoguchi.rules.offices import (
     office_status,
 )
 from madoguchi.rules.procedures import Applicant, Purpose, Step, checklist, select_procedure
-from madoguchi.rules.validity import CertKind
 from madoguchi.services.certview import (
     MAX_CERT_BYTES,
-    StatusView,
-    describe,
-    load_certificate,
-    status_by_serial,
-    status_of,
 )
-from madoguchi.services.errors import Refused
 from madoguchi.web import i18n
-from madoguchi.web.errors import error_page, message_of
-from madoguchi.web.security import checked_form
 from madoguchi.web.templating import render
 
 #: The whole multipart body of the check form: the file plus the token and two short fields.
@@ -202,80 +190,6 @@ def checklist_answers(params: Any) -> tuple[dict[str, str | None], dict[str, str
     return answers, errors
 
 
-# --- the certificate check (R-PROC-7) -------------------------------------------------------
-
-STATUS_LABELS = {
-    "good": "有効",
-    "revoked": "失効",
-    "held": "一時保留",
-    "expired": "期限切れ",
-    "unknown": "この認証局が発行したものではありません",
-}
-
-
-class CheckInputError(Exception):
-    def __init__(self, code: str, status: int = 422) -> None:
-        super().__init__(code)
-        self.code = code
-        self.status = status
-
-
-def parse_serial(text: str) -> int:
-    """The serial as the copy prints it: hex, spaces and colons allowed, ``0x`` optional."""
-    cleaned = re.sub(r"[\s:]", "", text).lower().removeprefix("0x")
-    if not _HEX.fullmatch(cleaned):
-        raise CheckInputError("bad_serial")
-    return int(cleaned, 16)
-
-
-@dataclass(frozen=True, slots=True)
-class CheckResult:
-    view: StatusView
-    kind_label: str
-    source: str  # "file" or "copy"
-    holder: dict[str, Any] | None  # the four facts of an uploaded sign certificate
-
-    @property
-    def status_label(self) -> str:
-        return STATUS_LABELS[self.view.status]
-
-
-def _holder_facts(info: dict[str, Any]) -> dict[str, Any] | None:
-    if info["kind"] != CertKind.SIGN.value or not info["name"]:
-        return None
-    return {
-        "name": info["name"],
-        "birth": info["birth"],
-        "gender": GENDER_LABELS.get(info["gender"], info["gender"]),
-        "address": info["address"],
-    }
-
-
-def check_file(ca: Any, data: bytes, today: date) -> CheckResult:
-    if len(data) > MAX_CERT_BYTES:
-        raise CheckInputError("upload_too_large", 413)
-    cert = load_certificate(data)  # PkiError('not_a_certificate')
-    info = describe(cert)
-    view = status_of(ca, cert, today)
-    return CheckResult(view, info["kind_label"], "file", _holder_facts(info))
-
-
-def check_copy(ca: Any, kind: str, serial: str, today: date) -> CheckResult:
-    if kind not in (CertKind.SIGN.value, CertKind.AUTH.value):
-        raise CheckInputError("unknown_kind")
-    cert_kind = CertKind(kind)
-    view = status_by_serial(ca, cert_kind, parse_serial(serial), today)
-    return CheckResult(view, cert_kind.label, "copy", None)
-
-
-async def _uploaded(form: Any) -> bytes | None:
-    upload = form.get("certificate")
-    if not isinstance(upload, UploadFile) or not (upload.filename or upload.size):
-        return None
-    data = await upload.read(MAX_CERT_BYTES + 1)
-    return data if data or upload.filename else None
-
-
 # --- the routes -----------------------------------------------------------------------------
 
 
@@ -326,115 +240,10 @@ def router() -> APIRouter:
     def fees_page(request: Request) -> Response:
         return render(request, "public/fees.html", site_of(request).context())
 
-    @r.get("/check")
-    def check_form(request: Request) -> Response:
-        context = site_of(request).context()
-        context.update(result=None, error=None, form={})
-        return render(request, "public/check.html", context)
-
-    @r.post("/check")
-    async def check(request: Request) -> Response:
-        site = await run_in_threadpool(site_of, request)
-        context = site.context()
-        context.update(result=None, error=None, form={})
-        length = request.headers.get("content-length", "")
-        if not length.isdigit() or int(length) > MAX_CHECK_BODY:
-            # refused before the body is read: a big upload never reaches the disk
-            context["error"] = "upload_too_large"
-            return render(request, "public/check.html", context, status_code=413)
-        form = await checked_form(request)
-        kind = str(form.get("kind", "") or "")[:8]
-        serial = str(form.get("serial", "") or "")[:100]
-        context["form"] = {"kind": kind, "serial": serial}
-        ca = request.app.state.container.ca
-        try:
-            data = await _uploaded(form)
-            if data is not None:
-                result = await run_in_threadpool(check_file, ca, data, site.today)
-            elif serial.strip():
-                result = await run_in_threadpool(check_copy, ca, kind, serial, site.today)
-            else:
-                raise CheckInputError("no_input")
-        except CheckInputError as exc:
-            context["error"] = exc.code
-            return render(request, "public/check.html", context, status_code=exc.status)
-        except PkiError as exc:
-            context["error"] = exc.code
-            return render(request, "public/check.html", context, status_code=422)
-        context["result"] = result
-        response = render(request, "public/check.html", context)
-        response.headers.update(NO_STORE)
-        return response
-
-    @r.get("/card-renewal/{ref}")
-    def card_renewal_form(request: Request, ref: str) -> Response:
-        service = request.app.state.container.card_renewal
-        try:
-            target = service.target(ref)
-        except Refused as exc:
-            return error_page(request, 404, exc.code, message_of(exc))
-        site = site_of(request)
-        context = _renewal_context(site, ref, target)
-        context["existing"] = service.existing(target)
-        return _no_store(render(request, "public/card_renewal.html", context))
-
-    @r.post("/card-renewal/{ref}")
-    async def card_renewal_apply(request: Request, ref: str) -> Response:
-        form = await checked_form(request)
-        service = request.app.state.container.card_renewal
-        try:
-            target = service.target(ref)
-        except Refused as exc:
-            return error_page(request, 404, exc.code, message_of(exc))
-        site = await run_in_threadpool(site_of, request)
-        context = _renewal_context(site, ref, target)
-        contact = str(form.get("contact", "") or "")[:200]
-        receive_at = str(form.get("receive_at", "") or "")
-        consent = form.get("consent") == "yes"
-        context["form"] = {"contact": contact, "receive_at": receive_at, "consent": consent}
-        existing = await run_in_threadpool(service.existing, target)
-        if existing is not None:
-            context["existing"] = existing
-            return _no_store(render(request, "public/card_renewal.html", context, 409))
-        if receive_at not in {v.office.code for v in site.certificate_offices}:
-            context["office_error"] = True
-            return _no_store(render(request, "public/card_renewal.html", context, 422))
-        try:
-            application = await run_in_threadpool(
-                lambda: service.apply(ref, contact=contact, receive_at=receive_at, consent=consent)
-            )
-        except Refused as exc:
-            if exc.code == "bad_renewal_link":
-                return error_page(request, 404, exc.code, message_of(exc))
-            if exc.code == "already_applied":
-                context["existing"] = await run_in_threadpool(service.existing, target)
-                return _no_store(render(request, "public/card_renewal.html", context, 409))
-            if exc.code in ("contact_required", "consent_required"):
-                context["error"] = exc.code
-                return _no_store(render(request, "public/card_renewal.html", context, 422))
-            raise
-        context["application"] = application
-        return _no_store(render(request, "public/card_renewal_done.html", context))
-
     return r
 
 
-def _renewal_context(site: Site, ref: str, target: Any) -> dict[str, Any]:
-    context = site.context()
-    context.update(
-        ref=ref,
-        target=target,
-        expired=target.expires < site.today,
-        existing=None,
-        error=None,
-        office_error=False,
-        form={"contact": "", "receive_at": "", "consent": False},
-        office_names={v.office.code: v.office.name for v in site.offices},
-    )
-    return context
-
-
-def _no_store(response: Response) -> Response:
+def no_store(response: Response) -> Response:
     """Pages about one person's card are not kept in shared caches or the back-forward cache."""
     response.headers.update(NO_STORE)
     return response

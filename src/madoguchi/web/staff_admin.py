@@ -12,8 +12,7 @@ from starlette.datastructures import FormData
 from madoguchi.rules.errors import RuleError
 from madoguchi.rules.fees import FeeEntry
 from madoguchi.rules.offices import Office
-from madoguchi.services.domain import StaffRole
-from madoguchi.services.errors import Refused, ServiceError
+from madoguchi.services.domain import Refused, ServiceError, StaffRole
 from madoguchi.web.security import StaffContext, checked_form, require_staff
 from madoguchi.web.templating import render
 

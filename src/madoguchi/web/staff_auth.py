@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from madoguchi.services.errors import Refused
+from madoguchi.services.domain import Refused
 from madoguchi.web.security import SESSION_COOKIE, checked_form, resolve_staff
 from madoguchi.web.templating import render
 

@@ -14,7 +14,7 @@ from madoguchi.rules.cases import CaseState
 from madoguchi.rules.dates import jst_date
 from madoguchi.rules.fees import fee_on
 from madoguchi.rules.offices import office_by_code
-from madoguchi.services.errors import NotFound, Refused
+from madoguchi.services.domain import NotFound, Refused
 from madoguchi.web.security import StaffContext, require_staff
 
 Clerk = Depends(require_staff())
@@ -32,45 +32,34 @@ def _pdf(data: bytes, name: str) -> Response:
     )
 
 
-def render_document(c: Container, case_id: str, name: str, actor_ctx: StaffContext) -> bytes:
+def render_document(c: Container, case_id: str, name: str, ctx: StaffContext) -> bytes:
+    """The PDF of a case's document; the print is audited."""
     today = jst_date(c.clock())
     config = c.site.current()
     city = c.settings.ca_locality_city
-    with c.uow() as uow:
-        case = uow.counter.case(case_id)
-        if case is None:
-            raise NotFound("unknown_case", case_id)
-        resident = uow.counter.resident(case.resident_id)
-        office = office_by_code(case.office, config.offices)
-        if name == "inquiry-letter":
-            letters = uow.counter.letters_of_case(case.id)
-            if not letters:
-                raise Refused("no_inquiry_letter", "no inquiry letter was mailed for this case")
-            data = inquiry_letter_pdf(inquiry_letter_doc(letters[-1], case, resident, office, city))
-        else:
-            if case.state is not CaseState.ISSUED or case.card_id is None:
-                raise Refused("not_issued", "the case issued no certificate")
-            card = uow.counter.card(case.card_id)
-            current = c.registry.current_certificates(uow, case.card_id)
-            if name == "certificate-copy":
-                doc = certificate_copy_doc(resident, card, current.values(), office, city, today)
-                data = certificate_copy_pdf(doc)
-            else:
-                fee = fee_on(jst_date(case.closed_at or case.opened_at), config.fee_schedule)
-                doc = receipt_doc(case, resident, fee, current.keys(), office, city, today)
-                data = receipt_pdf(doc)
-        uow.counter.append_audit(
-            at=c.clock(),
-            clerk=actor_ctx.actor.clerk,
-            office=actor_ctx.actor.office,
-            terminal=actor_ctx.actor.terminal,
-            action="document.print",
-            case_id=case.id,
-            resident_id=case.resident_id,
-            certificate=None,
-            detail={"document": name},
+    view = c.views.case(case_id)
+    case, resident = view.case, view.resident
+    assert resident is not None
+    office = office_by_code(case.office, config.offices)
+    if name == "inquiry-letter":
+        if not view.letters:
+            raise Refused("no_inquiry_letter", "no inquiry letter was mailed for this case")
+        data = inquiry_letter_pdf(
+            inquiry_letter_doc(view.letters[-1], case, resident, office, city)
         )
-        uow.commit()
+    else:
+        if case.state is not CaseState.ISSUED or view.card is None:
+            raise Refused("not_issued", "the case issued no certificate")
+        if name == "certificate-copy":
+            doc = certificate_copy_doc(
+                resident, view.card, view.current.values(), office, city, today
+            )
+            data = certificate_copy_pdf(doc)
+        else:
+            fee = fee_on(jst_date(case.closed_at or case.opened_at), config.fee_schedule)
+            doc = receipt_doc(case, resident, fee, view.current.keys(), office, city, today)
+            data = receipt_pdf(doc)
+    c.counter.record_print(case.id, name, ctx.actor)
     return data
 
 

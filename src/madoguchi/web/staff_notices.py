@@ -11,28 +11,15 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from madoguchi.rules.errors import RuleError
-from madoguchi.rules.notices import NoticeState
-from madoguchi.services.domain import StaffRole
-from madoguchi.services.errors import NotFound, ServiceError
+from madoguchi.rules.notices import BatchState
+from madoguchi.services.domain import NotFound, ServiceError, StaffRole
+from madoguchi.web.labels import NOTICE_REASON_LABELS, NOTICE_STATE_LABELS
 from madoguchi.web.security import StaffContext, checked_form, require_staff
 from madoguchi.web.templating import render
 
 Clerk = Depends(require_staff())
 Supervisor = Depends(require_staff(StaffRole.SUPERVISOR))
 PAGE = "/staff/supervisor/notices"
-STATE_LABELS = {
-    "planned": "送付予定",
-    "deferred": "送付保留（一時停止中）",
-    "sent": "送付済み",
-    "suppressed": "送付取りやめ",
-    "returned": "返戻",
-}
-REASON_LABELS = {
-    "renewed": "更新済み",
-    "moved_away": "転出済み",
-    "deceased": "死亡",
-    "card_invalid": "カードが一時保留・失効・返納済み",
-}
 
 
 def _date(value: object) -> date | None:
@@ -66,11 +53,11 @@ def router() -> APIRouter:
             "supervisor/notices.html",
             {
                 "rows": rows,
-                "returned": _returned(request),
+                "returned": request.app.state.container.views.returned_notices(),
                 "trace": trace,
                 "number": number,
-                "states": STATE_LABELS,
-                "reasons": REASON_LABELS,
+                "states": NOTICE_STATE_LABELS,
+                "reasons": NOTICE_REASON_LABELS,
                 "error": error,
                 "notice": notice,
             },
@@ -122,9 +109,8 @@ def router() -> APIRouter:
         request: Request, batch_id: str, ext: str, ctx: StaffContext = Supervisor
     ) -> Response:
         service = request.app.state.container.notices
-        with request.app.state.container.uow() as uow:
-            batch = uow.notices.batch(batch_id[:32])
-        if batch is None or batch.state != "done" or ext not in ("pdf", "csv"):
+        batch = service.batch(batch_id[:32])
+        if batch is None or batch.state is not BatchState.DONE or ext not in ("pdf", "csv"):
             raise NotFound("not_found", batch_id)
         pdf, manifest = service.batch_files(batch)
         path = pdf if ext == "pdf" else manifest
@@ -133,9 +119,8 @@ def router() -> APIRouter:
 
     @r.get("/notices/returned")
     def returned(request: Request, ctx: StaffContext = Clerk, error: str | None = None) -> Response:
-        return render(
-            request, "staff/returned.html", {"returned": _returned(request), "error": error}
-        )
+        returned = request.app.state.container.views.returned_notices()
+        return render(request, "staff/returned.html", {"returned": returned, "error": error})
 
     @r.post("/notices/returned")
     async def record_returned(request: Request, ctx: StaffContext = Clerk) -> Response:
@@ -147,13 +132,3 @@ def router() -> APIRouter:
         return await act(request, ctx, do, back="/staff/notices/returned")
 
     return r
-
-
-def _returned(request: Request) -> list[tuple[object, object]]:
-    """The returned notices with their holders, for the clerks' follow-up."""
-    c = request.app.state.container
-    out = []
-    with c.uow() as uow:
-        for n in uow.notices.with_state(None, NoticeState.RETURNED):
-            out.append((n, uow.counter.resident(n.resident_id)))
-    return out

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from madoguchi.rules.cases import CaseState
-from madoguchi.rules.dates import jst_date
-from madoguchi.services.audit import verify_chain
 from madoguchi.services.domain import StaffRole
+from madoguchi.services.views import REFUSED_BY_RULE
+from madoguchi.web.labels import KIND_LABELS, STATE_LABELS
 from madoguchi.web.security import StaffContext, require_staff
-from madoguchi.web.staff_counter import KIND_LABELS, STATE_LABELS, _day_bounds, _parse_date
+from madoguchi.web.staff_common import parse_date, today
 from madoguchi.web.templating import render
 
 Supervisor = Depends(require_staff(StaffRole.SUPERVISOR))
@@ -24,17 +24,10 @@ def router() -> APIRouter:
 
     @r.get("")
     def day(request: Request, ctx: StaffContext = Supervisor, day: str = "") -> Response:
-        c = request.app.state.container
-        today = jst_date(c.clock())
-        chosen: date = _parse_date(day[:10]) or today
-        start, end = _day_bounds(chosen)
-        with c.uow() as uow:
-            cases = uow.counter.cases_between(start, end)
-            names = {k.resident_id: uow.counter.resident(k.resident_id) for k in cases}
-            trail = uow.counter.audit_between(start, end, limit=500)
-            chain = verify_chain(uow.counter.audit_entries())
-            applications = uow.staff.applications(limit=50)
-        refusals = [e for e in trail if e.action == "counter.refused"]
+        chosen: date = parse_date(day[:10]) or today(request)
+        view = request.app.state.container.views.supervisor_day(chosen)
+        cases = [row.case for row in view.cases]
+        refusals = [e for e in view.refusals if e.action == REFUSED_BY_RULE]
         refused_cases = [k for k in cases if k.state is CaseState.REFUSED]
         counts: dict[str, int] = {}
         for k in cases:
@@ -45,13 +38,13 @@ def router() -> APIRouter:
             {
                 "day": chosen,
                 "cases": cases,
-                "names": names,
-                "trail": trail,
+                "names": {row.case.resident_id: row.resident for row in view.cases},
+                "trail": view.trail,
                 "refusals": refusals,
                 "refused_cases": refused_cases,
                 "counts": counts,
-                "chain": chain,
-                "applications": applications,
+                "chain": view.chain,
+                "applications": view.applications,
                 "kinds": KIND_LABELS,
                 "states": STATE_LABELS,
             },

@@ -1,0 +1,86 @@
+"""One label table: the Japanese name of every code a page shows (docs/glossary.md).
+
+Templates pass these through ``_()``; web/catalog.py extracts them for the English catalog.
+No page ever shows the code itself.
+"""
+
+from __future__ import annotations
+
+from madoguchi.rules.cases import CaseKind, CaseState
+from madoguchi.rules.notices import NoticeState, SuppressionReason
+from madoguchi.rules.procedures import PROCEDURES
+
+KIND_LABELS: dict[CaseKind, str] = {
+    **{CaseKind(p.id.value): f"{p.id.value} {p.title}" for p in PROCEDURES.values()},
+    CaseKind.REVOCATION: "電子証明書の失効の申請",
+    CaseKind.PIN_RESET: "暗証番号の初期化（ロックの解除）",
+    CaseKind.CARD_LOST: "カードの紛失の届出（一時保留）",
+    CaseKind.CARD_FOUND: "紛失したカードの発見の届出",
+}
+STATE_LABELS: dict[CaseState, str] = {
+    CaseState.OPEN: "受付中",
+    CaseState.AWAITING_REPLY: "照会書の持参待ち（2回目の来庁）",
+    CaseState.ISSUED: "発行済み",
+    CaseState.COMPLETED: "完了",
+    CaseState.REFUSED: "受付できず",
+    CaseState.CANCELLED: "取消し",
+}
+RESIDENT_STATUS_LABELS = {"resident": "住民", "moved_out": "転出", "deceased": "死亡"}
+STATUS_LABELS = {
+    "good": "有効",
+    "held": "一時保留",
+    "revoked": "失効",
+    "expired": "期限切れ",
+}
+REFUSAL_REASONS = (
+    "本人確認書類がそろわないため",
+    "照会書・委任状に不備があるため",
+    "本人の意思が確認できないため",
+    "申請者の申出による",
+)
+NOTICE_STATE_LABELS = {
+    NoticeState.PLANNED.value: "送付予定",
+    NoticeState.DEFERRED.value: "送付保留（一時停止中）",
+    NoticeState.SENT.value: "送付済み",
+    NoticeState.SUPPRESSED.value: "送付取りやめ",
+    NoticeState.RETURNED.value: "返戻",
+}
+NOTICE_REASON_LABELS = {r.value: r.label for r in SuppressionReason}
+
+ACTION_LABELS: dict[str, str] = {
+    "case.open": "受付",
+    "case.items": "確認したものの記録",
+    "case.letter_mailed": "照会書の郵送",
+    "case.issue": "発行",
+    "case.refuse": "受付できず",
+    "case.cancel": "取消し",
+    "case.complete": "完了",
+    "certificate.issue": "電子証明書の発行",
+    "certificate.supersede": "旧電子証明書の失効（更新）",
+    "certificate.revoke": "電子証明書の失効",
+    "card.pin_reset": "暗証番号の初期化",
+    "card.renewal_applied": "カードの更新申請",
+    "counter.refused": "規則による受付不可",
+    "staff.login": "ログイン",
+    "staff.logout": "ログアウト",
+    "staff.login_failed": "ログイン失敗",
+    "staff.locked": "アカウントのロック",
+    "staff.create": "職員の追加",
+    "staff.update": "職員の変更",
+    "staff.api_token": "APIトークンの作成",
+    "config.offices": "窓口の設定変更",
+    "config.calendar": "閉庁日の設定変更",
+    "config.fees": "手数料の設定変更",
+    "document.print": "帳票の印刷",
+    "notices.plan": "通知書の送付計画",
+    "notices.pause": "通知書の送付の一時停止",
+    "notices.resume": "通知書の送付の再開",
+    "notices.batch": "通知書の印刷単位の作成",
+    "notices.returned": "通知書の返戻の記録",
+}
+CARD_STATUS_LABELS = {
+    "active": "有効",
+    "lost": "紛失（電子証明書は一時保留）",
+    "returned": "返納",
+    "replaced": "再交付により無効",
+}

@@ -1,0 +1,83 @@
+"""What the staff pages share: certificate rows for display, redirects that carry a refusal's
+code back to the page it came from, and small form parsers."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from starlette.datastructures import FormData
+
+from madoguchi.card.errors import CardError
+from madoguchi.pki.errors import PkiError
+from madoguchi.pki.records import CertRecord
+from madoguchi.rules.dates import jst_date
+from madoguchi.rules.errors import RuleError
+from madoguchi.rules.validity import renewal_offered, renewal_window_opens
+from madoguchi.services.domain import ServiceError
+
+log = logging.getLogger("madoguchi.web.counter")
+
+#: the errors of the layers that a page shows as a message on the page it came from
+LayerError = (RuleError, PkiError, CardError, ServiceError)
+
+
+@dataclass(frozen=True, slots=True)
+class CertRow:
+    record: CertRecord
+    expires: date
+    status: str
+    renewable: bool
+    window_opens: date
+
+
+def today(request: Request) -> date:
+    return jst_date(request.app.state.container.clock())
+
+
+def cert_rows(records: list[CertRecord], on: date) -> list[CertRow]:
+    """Certificates newest first, each with its status on ``on`` and its renewal window."""
+    rows = []
+    for rec in sorted(records, key=lambda r: (r.not_before, r.kind.value), reverse=True):
+        expires = jst_date(rec.not_after)
+        status = rec.status.value if expires >= on else "expired"
+        rows.append(
+            CertRow(
+                rec, expires, status, renewal_offered(on, expires), renewal_window_opens(expires)
+            )
+        )
+    return rows
+
+
+def back(url: str, error: str | None = None, **params: str) -> RedirectResponse:
+    query = urlencode({**params, **({"error": error} if error else {})})
+    return RedirectResponse(f"{url}?{query}" if query else url, status_code=303)
+
+
+def refused(exc: Exception, url: str) -> RedirectResponse:
+    """Show a refusal on the page it came from (the service logged it for the supervisor)."""
+    code = getattr(exc, "code", "internal_error")
+    log.info("counter refused %s: %s", code, exc)
+    return back(url, code)
+
+
+def parse_date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value.strip()) if value.strip() else None
+    except ValueError:
+        return None
+
+
+def strs(form: FormData, name: str) -> list[str]:
+    return [v for v in form.getlist(name) if isinstance(v, str)]
+
+
+def to_int(value: object, default: int) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        return default
