@@ -28,7 +28,7 @@ test: $(STAMP) sysdeps
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
-	$(BIN)/mypy src/madoguchi/rules src/madoguchi/pki
+	$(BIN)/mypy src/madoguchi/rules src/madoguchi/pki src/madoguchi/services src/madoguchi/store
 	$(BIN)/lint-imports
 
 soak: $(STAMP) sysdeps

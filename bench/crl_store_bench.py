@@ -3,7 +3,7 @@
 The store is filled (bulk inserts, not timed) with 1,000,000 revoked ``sign`` certificates:
 the rows the repository expects, each with a real certificate's DER (about 1.3 kB) and its
 precomputed CRL entry (``pki.crl.encode_entry``), the same entries bench/crl_bench.py gives
-openssl as an ``index.txt``. Timed: ``CaService.publish_crl`` — a unit of work, the CRL
+openssl as an ``index.txt``. Timed: ``CrlPublisher.publish`` — a unit of work, the CRL
 number drawn, the entries read from the store in order (``PkiRepository.crl_entries``),
 written and signed by the streaming writer to a file, the CRL recorded, committed.
 
@@ -111,7 +111,7 @@ def fill(c: Container, entries: list[crl.RevokedEntry], encoded: list[bytes], de
 
 def publish(c: Container, out: Path) -> crl.CrlInfo:
     with out.open("wb") as f:
-        return c.ca.publish_crl(CertKind.SIGN, f)
+        return c.crls.publish(CertKind.SIGN, f)
 
 
 def read_only(c: Container) -> int:
@@ -184,7 +184,7 @@ def run(quick: bool) -> report.Result:
         c.engine.dispose()
         figures.append(
             report.figure(
-                f"SQLite: CaService.publish_crl, {count:,} entries → DER file",
+                f"SQLite: CrlPublisher.publish, {count:,} entries → DER file",
                 ours,
                 "s",
                 peer=theirs,
@@ -244,7 +244,7 @@ def run(quick: bool) -> report.Result:
         f"The store holds {count:,} revoked `sign` certificates (random 20-octet serials, "
         "four in five with a reasonCode, expiring over the next five years), each row with a "
         f"real certificate's DER ({len(der):,} bytes) and its CRL entry's DER computed at "
-        "revocation. Timed: `CaService.publish_crl(sign, file)`, the full CRL, median of "
+        "revocation. Timed: `CrlPublisher.publish(sign, file)`, the full CRL, median of "
         f"{report.RUNS} runs after one warm-up (the pages in the OS cache, as on a running "
         "server). openssl writes the same entries from an `index.txt` (bench/crl_bench.py: "
         "the same measurement as the CRL writer's benchmark of this run).",

@@ -39,7 +39,7 @@ from madoguchi.pki.records import CertRecord
 from madoguchi.rules.dates import end_of_day_jst
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.audit import verify_chain
-from madoguchi.services.ca import SHA1, CaService, IssueRequest
+from madoguchi.services.ca import CaService, IssueRequest
 
 KINDS = (CertKind.AUTH, CertKind.SIGN)  # auth first, as the counter does (it caps sign)
 EXPIRES = date(2031, 7, 1)
@@ -157,8 +157,7 @@ class PresignCa(CaService):
         records = super().issue_many_in(uow, requests)
         now = self.clock()
         for rec in records:
-            der, next_update = self._sign_answer(rec, rec.kind, rec.serial, SHA1, now)
-            uow.pki.put_ocsp(rec.kind, rec.serial, der, now, next_update)
+            self.ocsp.store_answer(uow, rec, now)
         return records
 
 
@@ -294,7 +293,7 @@ def run(quick: bool) -> report.Result:
 
         c2 = container(tmp / "presign")
         plain = c2.ca
-        variant = PresignCa(c2.uow, plain.authorities, plain.policy, plain.clock)
+        variant = PresignCa(c2.uow, plain.authorities, plain.policy, plain.clock, plain.ocsp)
         presign_rate = rate(lambda i: issue_one(c2, variant, keys, i), n, 0)
         c2.engine.dispose()
         figures.append(

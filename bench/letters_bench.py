@@ -24,7 +24,8 @@ from madoguchi.letters.build import notice_printer
 from madoguchi.letters.fonts import MINCHO, ensure_fonts
 from madoguchi.letters.layout import new_canvas
 from madoguchi.rules.offices import MAIN_OFFICE
-from madoguchi.services.notices import NoticeContent, NoticeItem
+from madoguchi.services.domain import NoticeItem
+from madoguchi.services.notice_dispatch import NoticeContent
 
 CITY = "帯広市"
 ISSUED = date(2026, 11, 24)

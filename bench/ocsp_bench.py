@@ -519,8 +519,7 @@ def run(quick: bool) -> dict[str, Any]:
             ours_close = one_per_connection(ours_url, ours_paths, seconds)
             # revocations from another process while under load (R-REV-4: every one drops
             # the CA's answers from both workers' memory; they are read again)
-            other = Container(Settings(data_dir=data))
-            other.ca  # noqa: B018 - loaded before the run, not during it
+            other = Container(Settings(data_dir=data)).start()  # loaded before the run
             victims = [r.serial for r in records if r.status_changed_at is None][-20:]
             stop = threading.Event()
             revoker = threading.Thread(target=revoking, args=(other, victims, 0.5, stop))
@@ -657,7 +656,7 @@ def run(quick: bool) -> dict[str, Any]:
         "not the responder. `openssl ocsp -multi 2` uses both cores.",
         "What makes ours fast: a request seen before is answered on the event loop from a "
         "dictionary of the pre-signed DER answers keyed by the request's bytes "
-        "(`CaService.ocsp_from_memory`), in front of FastAPI as a plain ASGI endpoint — no "
+        "(`OcspResponder.from_memory`), in front of FastAPI as a plain ASGI endpoint — no "
         "routing, middleware, thread hop, session or signature. Before each answer from "
         "memory the four counters `status-gen:*`/`issue-seq:*` are read (one SELECT on a "
         "dedicated autocommit connection, about 5 µs on SQLite): after a hold or revocation "
@@ -667,7 +666,7 @@ def run(quick: bool) -> dict[str, Any]:
         "workers re-read all the answers they serve; the revoking process signs in the same "
         "2 cores). Measured before this change, on this machine with 2,000 certificates and "
         "the same wrk settings: about 850 answers/s with one worker and p99 0.9 s (a "
-        "SQLAlchemy session and `BEGIN IMMEDIATE` per request, 73% of `ocsp_answer`'s 225 µs "
+        "SQLAlchemy session and `BEGIN IMMEDIATE` per request, 73% of `OcspResponder.answer`'s 225 µs "
         "in the ORM, then BaseHTTPMiddleware and a thread hop); `--workers 2` did not start "
         "(uvicorn needs an import string for several workers).",
         "Checks with openssl (`openssl ocsp -respin … -issuer … -cert … -CAfile …`, "

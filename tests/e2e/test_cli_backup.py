@@ -62,8 +62,10 @@ def test_restore_into_a_fresh_directory_finds_everything(
     madoguchi_json("restore", "--from", str(archive), "--data-dir", str(dst), env=env)
     assert madoguchi_json("audit", "verify", "--data-dir", str(dst), env=env)["ok"]
 
-    before = Container(Settings(data_dir=src))
-    after = Container(Settings(data_dir=dst, database_url=env.get("MADOGUCHI_DATABASE_URL")))
+    before = Container(Settings(data_dir=src)).start()
+    after = Container(
+        Settings(data_dir=dst, database_url=env.get("MADOGUCHI_DATABASE_URL"))
+    ).start()
     assert counts(after) == counts(before)
     with after.uow() as uow:
         (person,) = uow.counter.find_residents(name="十勝")
@@ -83,7 +85,7 @@ def test_restore_into_a_fresh_directory_finds_everything(
         .add_certificate(cert, after.ca.authorities[rec.kind].cert, hashes.SHA1())
         .build()
     )
-    answer = ocsp.load_der_ocsp_response(after.ca.ocsp_answer(req.public_bytes(Encoding.DER)))
+    answer = ocsp.load_der_ocsp_response(after.ca.ocsp.answer(req.public_bytes(Encoding.DER)))
     assert answer.certificate_status is ocsp.OCSPCertStatus.GOOD
     assert sorted(p.name for p in (dst / "notices" / "B").glob("*.pdf")) == sorted(
         p.name for p in (src / "notices" / "B").glob("*.pdf")

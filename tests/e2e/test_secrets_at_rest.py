@@ -43,7 +43,7 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
     try:
-        c = Container(Settings(data_dir=data))
+        c = Container(Settings(data_dir=data)).start()
         b = browser(c)
         b.login("clerk")
         for name, kind in (("柏林台", "P1"), ("十勝", "P3")):

@@ -69,12 +69,12 @@ def issue(
 
 
 def crl_serials(
-    ca: CaService, kind: CertKind, partition: int | None = None
+    c: Container, kind: CertKind, partition: int | None = None
 ) -> dict[int, x509.RevokedCertificate]:
     buf = io.BytesIO()
-    ca.publish_crl(kind, buf, partition=partition)
+    c.crls.publish(kind, buf, partition=partition)
     crl = x509.load_der_x509_crl(buf.getvalue())
-    assert crl.is_signature_valid(ca.authorities[kind].public_key)
+    assert crl.is_signature_valid(c.authorities[kind].public_key)
     return {r.serial_number: r for r in crl}
 
 
@@ -85,7 +85,7 @@ def ocsp_status(ca: CaService, record: CertRecord) -> x_ocsp.OCSPResponse:
         .add_certificate(cert, ca.authorities[record.kind].cert, hashes.SHA1())
         .build()
     )
-    return x_ocsp.load_der_ocsp_response(ca.ocsp_answer(req.public_bytes(Encoding.DER)))
+    return x_ocsp.load_der_ocsp_response(ca.ocsp.answer(req.public_bytes(Encoding.DER)))
 
 
 def test_issue_requires_proof_of_possession(container: Container) -> None:
@@ -135,11 +135,11 @@ def test_r_rev_4_ocsp_says_revoked_at_once_and_the_crl_lists_it(
     assert resp.certificate_status is x_ocsp.OCSPCertStatus.REVOKED
     assert resp.revocation_reason is x509.ReasonFlags.affiliation_changed
     assert resp.revocation_time_utc == clock.now
-    entry = crl_serials(ca, CertKind.SIGN)[rec.serial]
+    entry = crl_serials(container, CertKind.SIGN)[rec.serial]
     assert entry.revocation_date_utc == clock.now
     # the served CRL is re-published as soon as the status changed
     assert rec.serial in {
-        r.serial_number for r in x509.load_der_x509_crl(ca.current_crl(CertKind.SIGN))
+        r.serial_number for r in x509.load_der_x509_crl(container.crls.current(CertKind.SIGN))
     }
 
 
@@ -150,7 +150,7 @@ def test_r_rev_3_hold_then_revoke_never_release(container: Container) -> None:
     assert held.status is CertStatus.HELD
     assert ocsp_status(ca, rec).revocation_reason is x509.ReasonFlags.certificate_hold
     assert (
-        crl_serials(ca, CertKind.AUTH)[rec.serial]
+        crl_serials(container, CertKind.AUTH)[rec.serial]
         .extensions.get_extension_for_class(x509.CRLReason)
         .value.reason
         is x509.ReasonFlags.certificate_hold
@@ -169,7 +169,7 @@ def test_unknown_serial_is_unknown(container: Container) -> None:
     builder = x_ocsp.OCSPRequestBuilder().add_certificate_by_hash(
         *ca.authorities[CertKind.AUTH].issuer_hashes(hashes.SHA1()), 12345, hashes.SHA1()
     )
-    resp = x_ocsp.load_der_ocsp_response(ca.ocsp_answer(builder.build().public_bytes(Encoding.DER)))
+    resp = x_ocsp.load_der_ocsp_response(ca.ocsp.answer(builder.build().public_bytes(Encoding.DER)))
     assert resp.certificate_status is x_ocsp.OCSPCertStatus.UNKNOWN
 
 
@@ -183,12 +183,12 @@ def test_a_revoked_serial_stays_on_the_crl_until_the_certificate_expires(
     issue(ca, CertKind.SIGN, expires=date(2031, 7, 1))
     clock.advance(days=30)
     issue(ca, CertKind.SIGN, expires=date(2031, 7, 1), card_id="VC2")
-    assert old.serial in crl_serials(ca, CertKind.SIGN)
-    assert old.serial in crl_serials(ca, CertKind.SIGN, partition=old.partition)
+    assert old.serial in crl_serials(container, CertKind.SIGN)
+    assert old.serial in crl_serials(container, CertKind.SIGN, partition=old.partition)
     clock.now = datetime(2027, 1, 31, 14, 59, 59, tzinfo=UTC)  # the last second of its validity
-    assert old.serial in crl_serials(ca, CertKind.SIGN)
+    assert old.serial in crl_serials(container, CertKind.SIGN)
     clock.advance(seconds=1)
-    assert old.serial not in crl_serials(ca, CertKind.SIGN)
+    assert old.serial not in crl_serials(container, CertKind.SIGN)
 
 
 def test_partition_crls_carry_their_distribution_point(container: Container) -> None:
@@ -197,21 +197,20 @@ def test_partition_crls_carry_their_distribution_point(container: Container) -> 
     for r in recs:
         ca.revoke(CertKind.AUTH, r.serial, RevocationReason.CESSATION_OF_OPERATION)
     buf = io.BytesIO()
-    ca.publish_crl(CertKind.AUTH, buf, partition=1)
+    container.crls.publish(CertKind.AUTH, buf, partition=1)
     crl = x509.load_der_x509_crl(buf.getvalue())
     assert {r.serial_number for r in crl} == {recs[1].serial, recs[2].serial}
     idp = crl.extensions.get_extension_for_class(x509.IssuingDistributionPoint)
     assert idp.critical
     assert idp.value.full_name[0].value.endswith("/crl/auth-1.crl")
-    assert len(crl_serials(ca, CertKind.AUTH)) == 4  # the full CRL has them all
+    assert len(crl_serials(container, CertKind.AUTH)) == 4  # the full CRL has them all
 
 
 def test_crl_numbers_increase(container: Container) -> None:
-    ca = container.ca
     numbers = []
     for _ in range(3):
         buf = io.BytesIO()
-        numbers.append(ca.publish_crl(CertKind.SIGN, buf).crl_number)
+        numbers.append(container.crls.publish(CertKind.SIGN, buf).crl_number)
     assert numbers == sorted(numbers) and len(set(numbers)) == 3
 
 
@@ -239,7 +238,7 @@ def test_presign_signs_and_stores_answers_in_batches(container: Container) -> No
     ca = container.ca
     recs = [issue(ca, CertKind.AUTH) for _ in range(5)]
     ca.revoke(CertKind.AUTH, recs[0].serial, RevocationReason.UNSPECIFIED)
-    signed = ca.presign(CertKind.AUTH, [r.serial for r in recs] + [12345], chunk=2)
+    signed = ca.ocsp.presign(CertKind.AUTH, [r.serial for r in recs] + [12345], chunk=2)
     assert set(signed) == {r.serial for r in recs}  # the serial never issued is left out
     statuses = {
         serial: x_ocsp.load_der_ocsp_response(der).certificate_status
@@ -266,12 +265,12 @@ def test_responder_certificates_are_renewed_automatically(
     first.init_ca()
     old = first.ca.authorities[CertKind.SIGN].responder_cert
     clock.advance(days=20)  # 10 days left: kept
-    assert Container(settings, clock).ca.authorities[CertKind.SIGN].responder_cert == old
+    assert Container(settings, clock).start().ca.authorities[CertKind.SIGN].responder_cert == old
     clock.advance(days=4)  # 6 days left: renewed on load
-    renewed = Container(settings, clock).ca.authorities[CertKind.SIGN].responder_cert
+    renewed = Container(settings, clock).start().ca.authorities[CertKind.SIGN].responder_cert
     assert renewed.serial_number != old.serial_number
     assert renewed.not_valid_after_utc > old.not_valid_after_utc
     renewed.verify_directly_issued_by(first.ca.authorities[CertKind.SIGN].cert)
     # and the renewal is stored: the next start uses it without renewing again
-    again = Container(settings, clock).ca.authorities[CertKind.SIGN].responder_cert
+    again = Container(settings, clock).start().ca.authorities[CertKind.SIGN].responder_cert
     assert again.serial_number == renewed.serial_number

@@ -27,9 +27,8 @@ from madoguchi.rules.pins import PinKind
 from madoguchi.rules.revocation import CertStatus, RegistryEvent
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.audit import Actor, verify_chain
-from madoguchi.services.domain import Resident, ResidentStatus
-from madoguchi.services.errors import ConcurrentUpdate, Refused
-from madoguchi.services.registry import Change, new_resident_id
+from madoguchi.services.domain import ConcurrentUpdate, Refused, Resident, ResidentStatus
+from madoguchi.services.registry import Change, active_card, new_resident_id
 from tests.support.clock import FakeClock
 
 MAIN = Actor("clerk01", "main", "T1")
@@ -94,7 +93,7 @@ def ocsp(c: Container, rec: CertRecord) -> x_ocsp.OCSPResponse:
         .add_certificate(cert, c.ca.authorities[rec.kind].cert, hashes.SHA1())
         .build()
     )
-    return x_ocsp.load_der_ocsp_response(c.ca.ocsp_answer(req.public_bytes(Encoding.DER)))
+    return x_ocsp.load_der_ocsp_response(c.ca.ocsp.answer(req.public_bytes(Encoding.DER)))
 
 
 def card_certs(c: Container, card_id: str) -> dict[CertKind, int | None]:
@@ -120,7 +119,7 @@ def test_p1_new_in_person(c: Container) -> None:
     assert jst_date(issued[CertKind.AUTH].not_after) == date(2031, 7, 1)
     assert jst_date(issued[CertKind.SIGN].not_after) == date(2031, 7, 1)
     with c.uow() as uow:
-        card = c.registry.active_card(uow, r.id)
+        card = active_card(uow, r.id)
     assert card is not None
     on_card = card_certs(c, card.id)
     assert on_card == {k: v.serial for k, v in issued.items()}  # written to the card

@@ -15,9 +15,8 @@ from madoguchi.rules.items import Item
 from madoguchi.rules.revocation import CertStatus
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.audit import Actor, verify_chain
-from madoguchi.services.domain import Resident, ResidentStatus
-from madoguchi.services.errors import ConcurrentUpdate
-from madoguchi.services.registry import new_resident_id
+from madoguchi.services.domain import ConcurrentUpdate, Resident, ResidentStatus
+from madoguchi.services.registry import active_card, new_resident_id
 
 T1, T2 = Actor("clerk01", "main", "T1"), Actor("clerk02", "main", "T2")
 
@@ -86,7 +85,7 @@ def good_auth(c: Container, card_id: str) -> int:
 
 def check(c: Container, r: Resident) -> None:
     with c.uow() as uow:
-        card = c.registry.active_card(uow, r.id)
+        card = active_card(uow, r.id)
         assert verify_chain(uow.counter.audit_entries()).ok
     assert card is not None
     assert good_auth(c, card.id) == 1  # exactly one issuance took effect
@@ -170,7 +169,7 @@ def test_a_card_issued_on_during_the_cards_work_is_not_overwritten(
         raise AssertionError("the second issuance on the card went through")
     check(c, r)
     with c.uow() as uow:
-        card = c.registry.active_card(uow, r.id)
+        card = active_card(uow, r.id)
     assert card is not None
     on_card = c.card_side.load(card.id)
     from madoguchi.card.jpki import JpkiCard

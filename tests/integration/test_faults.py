@@ -36,18 +36,18 @@ from madoguchi.rules.revocation import CertStatus, RevocationReason
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.audit import verify_chain
 from madoguchi.services.demo import MovableClock, load_demo_data
+from madoguchi.services.registry import current_certificates
 
 KILLS = 6  # per database; each a random moment of a busy worker
 
 
 def check_invariants(c: Container) -> None:
-    registry = c.registry  # built (CAs loaded) before the transaction below opens
-    with c.uow() as uow:
+    with c.uow.read_only() as uow:
         residents = uow.counter.find_residents(limit=1000)
         for r in residents:
             for card in uow.counter.cards_of(r.id):
                 records = uow.pki.certificates_of_card(card.id)
-                current = registry.current_certificates(uow, card.id)
+                current = current_certificates(uow, card.id)
                 for rec in records:
                     if rec.reason is RevocationReason.SUPERSEDED:
                         newer = [
@@ -81,14 +81,13 @@ def check_invariants(c: Container) -> None:
 
 def card_matches_store(c: Container) -> None:
     """The certificates read from each card are the store's current ones for it."""
-    registry = c.registry
-    with c.uow() as uow:
+    with c.uow.read_only() as uow:
         cards = [
             card
             for r in uow.counter.find_residents(limit=1000)
             for card in uow.counter.cards_of(r.id)
         ]
-        current = {card.id: registry.current_certificates(uow, card.id) for card in cards}
+        current = {card.id: current_certificates(uow, card.id) for card in cards}
     for card in cards:
         api = JpkiCard(c.card_side.load(card.id))
         der = api.read_certificate(CertKind.AUTH)
@@ -128,7 +127,7 @@ def test_random_kill_points(tmp_path: Path, db_url: str, seed: int) -> None:
         out, err = proc.communicate(timeout=30)
         assert proc.returncode == -9, err
         finished += len(out.splitlines())
-        fresh = Container(Settings(data_dir=data, database_url=db_url))
+        fresh = Container(Settings(data_dir=data, database_url=db_url)).start()
         check_invariants(fresh)
         card_matches_store(fresh)
     assert finished > KILLS  # the workers did real work between the kills

@@ -35,7 +35,7 @@ ISSUE = textwrap.dedent("""
     from madoguchi.bootstrap import Container
     from madoguchi.config import Settings
     from madoguchi.services.audit import Actor
-    c = Container(Settings(data_dir=Path(sys.argv[1]), database_url=sys.argv[2]))
+    c = Container(Settings(data_dir=Path(sys.argv[1]), database_url=sys.argv[2])).start()
     c.counter.issue(sys.argv[3], sign_password="ABC123", auth_pin="3333",
                     actor=Actor("clerk01", "main", "T1"))
 """)
@@ -94,7 +94,7 @@ def test_kill_9_mid_issuance(tmp_path: Path, db_url: str, point: str) -> None:
     )
     assert proc.returncode == -signal.SIGKILL, proc.stderr  # really killed there
 
-    restarted = Container(Settings(data_dir=data, database_url=db_url))
+    restarted = Container(Settings(data_dir=data, database_url=db_url)).start()
     held = on_card(restarted, card_id)
     with restarted.uow() as uow:
         known = {r.serial: r for r in uow.pki.certificates_of_card(card_id)}

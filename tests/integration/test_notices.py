@@ -155,7 +155,7 @@ def test_plan_pause_renew_resume_dispatch(c: Container) -> None:
     c.notices.record_returned(sent.number, MAIN)  # type: ignore[attr-defined]
     assert [n.number for n in c.notices.returned(campaign)] == [sent.number]  # type: ignore[attr-defined]
     _, trace = c.notices.trace(sent.number)  # type: ignore[attr-defined]
-    assert [e[1] for e in trace] == ["plan", "defer", "resume", "send", "return"]
+    assert [e.event for e in trace] == ["plan", "defer", "resume", "send", "return"]
 
     _, counts, batches = c.notices.status(campaign)
     assert counts == {"suppressed": 2, "sent": 1, "returned": 1}

@@ -57,7 +57,7 @@ def worker(settings: Settings, clock: FakeClock) -> Container:
 @pytest.fixture
 def other(settings: Settings, clock: FakeClock, worker: Container) -> Container:
     """Another process on the same store (a second worker, or the CLI)."""
-    return Container(settings, clock)
+    return Container(settings, clock).start()
 
 
 def issue(ca: CaService, kind: CertKind = CertKind.SIGN) -> CertRecord:
@@ -103,13 +103,13 @@ def test_the_hot_path_opens_no_transaction_and_signs_nothing(worker: Container) 
     ca = worker.ca
     rec = issue(ca)
     req = request(ca, CertKind.SIGN, rec.serial)
-    assert ca.ocsp_from_memory(req) is None  # never asked: the caller goes to ocsp_answer
-    first = ca.ocsp_answer(req)
+    assert ca.ocsp.from_memory(req) is None  # never asked: the caller goes to ocsp_answer
+    first = ca.ocsp.answer(req)
     assert answer(first).certificate_status is GOOD
     uows = CountingUow(ca)
     for _ in range(5):
-        assert ca.ocsp_from_memory(req) == first  # the very answer signed at the first request
-        assert ca.ocsp_answer(req) == first
+        assert ca.ocsp.from_memory(req) == first  # the very answer signed at the first request
+        assert ca.ocsp.answer(req) == first
     assert uows.opened == 0
 
 
@@ -118,10 +118,10 @@ def test_a_presigned_answer_is_served_without_a_transaction(
 ) -> None:
     ca = worker.ca
     rec = issue(ca)
-    assert presign_missing(other.ca, other.ocsp_reader) == 1  # the job, in another process
-    assert presign_missing(other.ca, other.ocsp_reader) == 0  # nothing left to sign
+    assert presign_missing(other.ocsp, other.ocsp_reader) == 1  # the job, in another process
+    assert presign_missing(other.ocsp, other.ocsp_reader) == 0  # nothing left to sign
     uows = CountingUow(ca)
-    assert answer(ca.ocsp_answer(request(ca, CertKind.SIGN, rec.serial))).certificate_status is GOOD
+    assert answer(ca.ocsp.answer(request(ca, CertKind.SIGN, rec.serial))).certificate_status is GOOD
     assert uows.opened == 0  # read with the store's OCSP reader, not through a session
 
 
@@ -132,14 +132,14 @@ def test_the_first_request_signs_once_and_another_process_reuses_it(
     rec = issue(ca)  # no answer signed at issuance
     req = request(ca, CertKind.SIGN, rec.serial)
     assert worker.ocsp_reader.presigned(CertKind.SIGN, rec.serial) is None
-    first = ca.ocsp_answer(req)  # a cache miss: signed now, kept in the store
+    first = ca.ocsp.answer(req)  # a cache miss: signed now, kept in the store
     assert answer(first).certificate_status is GOOD
     assert worker.ocsp_reader.presigned(CertKind.SIGN, rec.serial) == (
         first,
         answer(first).next_update_utc,
     )
     uows = CountingUow(other.ca)
-    assert other.ca.ocsp_answer(req) == first  # the same bytes: not signed again
+    assert other.ca.ocsp.answer(req) == first  # the same bytes: not signed again
     assert uows.opened == 0
 
 
@@ -151,10 +151,10 @@ def test_an_unknown_answer_is_not_served_after_the_certificate_is_issued(
     ca = worker.ca
     rec = issue(ca)
     req = request(ca, CertKind.SIGN, rec.serial + 1)
-    assert answer(ca.ocsp_answer(req)).certificate_status is UNKNOWN
-    assert ca.ocsp_from_memory(req) is not None
+    assert answer(ca.ocsp.answer(req)).certificate_status is UNKNOWN
+    assert ca.ocsp.from_memory(req) is not None
     issue(other.ca)
-    assert ca.ocsp_from_memory(req) is None
+    assert ca.ocsp.from_memory(req) is None
 
 
 @pytest.mark.parametrize("algorithm", ["sha1", "sha256"])
@@ -164,20 +164,20 @@ def test_r_rev_4_revoked_at_once_when_another_process_revokes(
     ca = worker.ca
     rec = issue(ca)
     req = request(ca, CertKind.SIGN, rec.serial, algorithm)
-    assert answer(ca.ocsp_answer(req)).certificate_status is GOOD
-    assert answer(ca.ocsp_from_memory(req)).certificate_status is GOOD  # kept in memory
+    assert answer(ca.ocsp.answer(req)).certificate_status is GOOD
+    assert answer(ca.ocsp.from_memory(req)).certificate_status is GOOD  # kept in memory
     other.ca.revoke(CertKind.SIGN, rec.serial, RevocationReason.AFFILIATION_CHANGED)
     uows = CountingUow(ca)
-    hot = ca.ocsp_from_memory(req)  # the very next request never gets `good`: a SHA-1
+    hot = ca.ocsp.from_memory(req)  # the very next request never gets `good`: a SHA-1
     if algorithm == "sha1":  # answer is read again from the store, a SHA-256 one signed anew
         assert answer(hot).certificate_status is REVOKED
         assert uows.opened == 0  # by the reader, without a transaction
     else:
         assert hot is None
-    revoked = answer(ca.ocsp_answer(req))
+    revoked = answer(ca.ocsp.answer(req))
     assert revoked.certificate_status is REVOKED
     assert revoked.revocation_reason is x509.ReasonFlags.affiliation_changed
-    assert answer(ca.ocsp_from_memory(req)).certificate_status is REVOKED  # and kept again
+    assert answer(ca.ocsp.from_memory(req)).certificate_status is REVOKED  # and kept again
 
 
 def test_r_rev_4_a_hold_then_a_revocation_in_this_process(worker: Container) -> None:
@@ -188,34 +188,34 @@ def test_r_rev_4_a_hold_then_a_revocation_in_this_process(worker: Container) -> 
         request(ca, CertKind.SIGN, bystander.serial),
     )
     for r in (req, other_req):
-        ca.ocsp_answer(r)
+        ca.ocsp.answer(r)
     ca.hold(CertKind.SIGN, rec.serial)
-    held = answer(ca.ocsp_answer(req))
+    held = answer(ca.ocsp.answer(req))
     assert held.certificate_status is REVOKED
     assert held.revocation_reason is x509.ReasonFlags.certificate_hold
     ca.revoke(CertKind.SIGN, rec.serial, RevocationReason.KEY_COMPROMISE)
-    assert answer(ca.ocsp_answer(req)).revocation_reason is x509.ReasonFlags.key_compromise
-    assert answer(ca.ocsp_answer(other_req)).certificate_status is GOOD  # the others stay good
+    assert answer(ca.ocsp.answer(req)).revocation_reason is x509.ReasonFlags.key_compromise
+    assert answer(ca.ocsp.answer(other_req)).certificate_status is GOOD  # the others stay good
 
 
 def test_the_other_cas_answers_survive_a_revocation(worker: Container, other: Container) -> None:
     ca = worker.ca
     sign, auth = issue(ca, CertKind.SIGN), issue(ca, CertKind.AUTH)
     auth_req = request(ca, CertKind.AUTH, auth.serial)
-    ca.ocsp_answer(auth_req)
+    ca.ocsp.answer(auth_req)
     other.ca.revoke(CertKind.SIGN, sign.serial, RevocationReason.UNSPECIFIED)
-    assert answer(ca.ocsp_from_memory(auth_req)).certificate_status is GOOD  # R-REV-2
+    assert answer(ca.ocsp.from_memory(auth_req)).certificate_status is GOOD  # R-REV-2
 
 
 def test_unknown_serials_are_signed_once_then_served_from_memory(worker: Container) -> None:
     ca = worker.ca
     req = request(ca, CertKind.AUTH, 0x1234567)
-    first = ca.ocsp_answer(req)
+    first = ca.ocsp.answer(req)
     assert answer(first).certificate_status is UNKNOWN
-    assert ca.ocsp_from_memory(req) == first
+    assert ca.ocsp.from_memory(req) == first
     issue(ca, CertKind.AUTH)  # a new certificate: the unknown answers are read again
-    assert ca.ocsp_from_memory(req) is None
-    assert answer(ca.ocsp_answer(req)).certificate_status is UNKNOWN
+    assert ca.ocsp.from_memory(req) is None
+    assert answer(ca.ocsp.answer(req)).certificate_status is UNKNOWN
 
 
 def test_answers_are_refreshed_before_their_next_update(
@@ -224,12 +224,12 @@ def test_answers_are_refreshed_before_their_next_update(
     ca = worker.ca
     rec = issue(ca)
     req = request(ca, CertKind.SIGN, rec.serial)
-    first_der = ca.ocsp_answer(req)
+    first_der = ca.ocsp.answer(req)
     clock.advance(hours=17)  # 7 h of 24 left: still served
-    assert ca.ocsp_from_memory(req) == first_der
+    assert ca.ocsp.from_memory(req) == first_der
     clock.advance(hours=2)  # 5 h left, under a quarter: signed again
-    assert ca.ocsp_from_memory(req) is None
-    first, fresh = answer(first_der), answer(ca.ocsp_answer(req))
+    assert ca.ocsp.from_memory(req) is None
+    first, fresh = answer(first_der), answer(ca.ocsp.answer(req))
     assert fresh.this_update_utc == clock()
     assert fresh.next_update_utc > first.next_update_utc  # type: ignore[operator]
 
@@ -240,7 +240,7 @@ def test_static_answers_cover_current_certificates_and_follow_revocations(
     ca = worker.ca
     kept, revoked = issue(ca, CertKind.SIGN), issue(ca, CertKind.AUTH)
     ca.revoke(CertKind.AUTH, revoked.serial, RevocationReason.SUPERSEDED)
-    answers = {a.serial: a for a in static_answers(ca, worker.ocsp_reader)}
+    answers = {a.serial: a for a in static_answers(worker.ocsp, worker.ocsp_reader)}
     assert set(answers) == {kept.serial, revoked.serial}
     assert answer(answers[kept.serial].der).certificate_status is GOOD  # signed for the export
     assert worker.ocsp_reader.presigned(CertKind.SIGN, kept.serial) == (
@@ -250,7 +250,7 @@ def test_static_answers_cover_current_certificates_and_follow_revocations(
     assert answer(answers[revoked.serial].der).certificate_status is REVOKED
     assert "/" not in answers[kept.serial].name and "=" not in answers[kept.serial].name
     clock.advance(days=4 * 365)  # both expired (2030-07-01): nothing to export
-    assert list(static_answers(ca, worker.ocsp_reader)) == []
+    assert list(static_answers(worker.ocsp, worker.ocsp_reader)) == []
 
 
 def test_the_reader_sees_counters_and_answers_of_other_processes(
@@ -262,7 +262,7 @@ def test_the_reader_sees_counters_and_answers_of_other_processes(
     after = reader.counters()
     assert after["issue-seq:sign"] == before["issue-seq:sign"] + 1
     assert reader.presigned(CertKind.SIGN, rec.serial) is None  # none signed at issuance
-    other.ca.ocsp_answer(request(other.ca, CertKind.SIGN, rec.serial))  # the first request
+    other.ca.ocsp.answer(request(other.ca, CertKind.SIGN, rec.serial))  # the first request
     found = reader.presigned(CertKind.SIGN, rec.serial)
     assert found is not None and found[1] > clock() + timedelta(hours=23)
     assert answer(found[0]).certificate_status is GOOD

@@ -18,7 +18,7 @@ from madoguchi.rules.revocation import RegistryEvent
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.audit import Actor
 from madoguchi.services.demo import DEMO_JUKI_PIN
-from madoguchi.services.errors import ServiceError
+from madoguchi.services.domain import ServiceError
 from madoguchi.services.registry import Change
 
 MAIN = Actor("fault", "main", "F1")
@@ -34,7 +34,7 @@ def renew(c: Container, resident_id: str) -> None:
 
 def main(data_dir: str, db_url: str, seed: str) -> None:
     rng = random.Random(int(seed))
-    c = Container(Settings(data_dir=Path(data_dir), database_url=db_url or None))
+    c = Container(Settings(data_dir=Path(data_dir), database_url=db_url or None)).start()
     with c.uow() as uow:
         people = [r.id for r in uow.counter.find_residents(limit=1000)]
     crl_dir = Path(data_dir) / "crl"
@@ -59,7 +59,7 @@ def main(data_dir: str, db_url: str, seed: str) -> None:
                 kind = rng.choice(list(CertKind))
                 tmp = crl_dir / f"{kind.value}.crl.tmp"
                 with tmp.open("wb") as fh:
-                    c.ca.publish_crl(kind, fh)
+                    c.crls.publish(kind, fh)
                 tmp.replace(crl_dir / f"{kind.value}.crl")
             else:
                 campaign = c.notices.plan(

@@ -72,8 +72,9 @@ def test_supervisor_plans_pauses_resumes_and_dispatches(fresh: Container) -> Non
     assert "alert error" not in r.text
     _, counts, batches = fresh.notices.status(campaign)
     assert counts.get("sent", 0) + counts.get("suppressed", 0) == sum(counts.values())
-    with fresh.uow() as uow:
-        mine = [n for n in uow.notices.notices_of_resident(resident_id(fresh, "十勝"))]
+    holder = resident_id(fresh, "十勝")
+    with fresh.uow.read_only() as uow:
+        mine = list(uow.notices.notices_of_resident(holder))
     assert [n.reason for n in mine] == ["renewed"]  # R-NOTICE-3: crossed letters avoided
     for b in batches:
         pdf = sup.get(f"{page}/batches/{b.id}.pdf")

@@ -18,7 +18,7 @@ from cryptography.x509.oid import NameOID
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from madoguchi.pki import crl, der
+from madoguchi.pki import crl, crl_partitions, der
 from madoguchi.pki.errors import PkiError
 from madoguchi.pki.signer import KeySigner, Signer
 from madoguchi.rules.revocation import RevocationReason
@@ -518,7 +518,7 @@ def test_random_crls_round_trip_through_cryptography(
     encoded = [crl.encode_entry(e) for e in entries]
     idp = None
     if partition is not None:
-        idp = crl.PartitionScheme(100_000).idp(
+        idp = crl_partitions.PartitionScheme(100_000).idp(
             "http://ca.example/crl/{kind}-{partition}.crl", kind="auth", partition=partition
         )
     next_update = this_update + timedelta(hours=48)
@@ -662,7 +662,7 @@ def test_write_crl_entries_drops_expired_certificates(ca: FakeCa) -> None:
     [(100_000, 0, 0), (100_000, 99_999, 0), (100_000, 100_000, 1), (1, 5, 5), (250, 1000, 4)],
 )
 def test_partition_of_a_sequence_number(size: int, seq: int, partition: int) -> None:
-    scheme = crl.PartitionScheme(size)
+    scheme = crl_partitions.PartitionScheme(size)
     assert scheme.partition_of(seq) == partition
     assert seq in scheme.sequences(partition)
 
@@ -670,7 +670,7 @@ def test_partition_of_a_sequence_number(size: int, seq: int, partition: int) -> 
 @given(st.integers(1, 10**6), st.integers(0, 10**12))
 def test_a_partition_never_holds_more_than_its_size(size: int, seq: int) -> None:
     """However many cards are issued, a partition CRL lists at most ``size`` serials."""
-    scheme = crl.PartitionScheme(size)
+    scheme = crl_partitions.PartitionScheme(size)
     members = scheme.sequences(scheme.partition_of(seq))
     assert seq in members and len(members) == size
 
@@ -683,7 +683,7 @@ def test_a_partition_never_holds_more_than_its_size(size: int, seq: int) -> None
     ],
 )
 def test_partition_distribution_point(template: str, url: str) -> None:
-    scheme = crl.PartitionScheme(1000)
+    scheme = crl_partitions.PartitionScheme(1000)
     assert scheme.url(template, kind="sign", partition=7) == url
     assert scheme.idp(template, kind="sign", partition=7) == crl.IssuingDistributionPoint(url)
 
@@ -699,12 +699,12 @@ def test_partition_distribution_point(template: str, url: str) -> None:
 )
 def test_bad_partition_templates_are_refused(template: str, partition: int, code: str) -> None:
     with pytest.raises(PkiError) as err:
-        crl.partition_url(template, kind="auth", partition=partition)
+        crl_partitions.partition_url(template, kind="auth", partition=partition)
     assert err.value.code == code
 
 
 def test_partition_scheme_refuses_nonsense() -> None:
     with pytest.raises(PkiError):
-        crl.PartitionScheme(0)
+        crl_partitions.PartitionScheme(0)
     with pytest.raises(PkiError):
-        crl.PartitionScheme(10).partition_of(-1)
+        crl_partitions.PartitionScheme(10).partition_of(-1)

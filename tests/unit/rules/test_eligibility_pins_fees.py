@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from madoguchi.rules.eligibility import (
     Ineligibility,
     eligibility,
-    legal_representative_applies,
 )
 from madoguchi.rules.errors import RuleInputError
 from madoguchi.rules.fees import DEFAULT_FEE_SCHEDULE, FeeEntry, fee_on
@@ -45,11 +44,6 @@ def test_r_elig_1_and_2(
     assert result.eligible is eligible
     assert (result.reason.value if result.reason else None) == reason
     assert result.message  # always something to tell the person
-
-
-def test_r_elig_1_child_under_15_applies_through_a_legal_representative() -> None:
-    assert legal_representative_applies(date(2015, 1, 1), date(2026, 11, 24))
-    assert not legal_representative_applies(date(2011, 1, 1), date(2026, 11, 24))
 
 
 def test_r_elig_messages_are_japanese() -> None:
