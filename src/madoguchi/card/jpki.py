@@ -1,8 +1,8 @@
 """The thin API the services use: JPKI operations as APDUs over any transport.
 
 :class:`JpkiCard` speaks only APDUs to a :class:`Transport` (anything with
-``transmit(bytes) -> bytes``): a :class:`~madoguchi.card.virtual.VirtualCard` today, a PC/SC
-reader later. Status words become :mod:`madoguchi.card.errors` exceptions.
+``transmit(bytes) -> bytes``): a :class:`~madoguchi.card.virtual.VirtualCard` in memory, or a
+card in a PC/SC reader (:class:`~madoguchi.card.pcsc.PcscReader`). Status words become :mod:`madoguchi.card.errors` exceptions.
 
 The APDUs it sends (SPEC.md §9; the issuer's are described in :mod:`madoguchi.card.applet`):
 
