@@ -227,7 +227,11 @@ class IdJudgement:
     def notes(self) -> tuple[str, ...]:
         """Why each document that was shown did not count, in plain Japanese (not repeating
         :attr:`message`)."""
-        said = D.HEALTH_INSURANCE_CARD if self.reason is IdRefusal.HEALTH_INSURANCE_CARD_ENDED else None
+        said = (
+            D.HEALTH_INSURANCE_CARD
+            if self.reason is IdRefusal.HEALTH_INSURANCE_CARD_ENDED
+            else None
+        )
         return tuple(NOT_COUNTED_NOTES[d] for d in self.not_counted if d is not said)
 
 
