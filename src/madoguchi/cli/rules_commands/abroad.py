@@ -11,6 +11,7 @@ from madoguchi.cli.common import JsonOpt, handled, parse_date
 from madoguchi.cli.output import emit
 from madoguchi.cli.rules_commands.shared import jdate, optional_jdate
 from madoguchi.rules.abroad import (
+    AbroadRefusal,
     AbroadApplicant,
     AbroadSignRoute,
     Nationality,
@@ -21,8 +22,8 @@ from madoguchi.rules.abroad import (
 
 _ROUTES = {
     AbroadSignRoute.IN_PERSON: "本人が窓口で申請",
-    AbroadSignRoute.SAME_DAY_WITH_ATTORNEY: "同一世帯の方・法定代理人が委任状を持って即日申請",
-    AbroadSignRoute.INQUIRY_LETTER: "照会書による手続き（P2）。転出予定日の前日までに終えること",
+    AbroadSignRoute.SAME_DAY_WITH_ATTORNEY: "委任状を持って即日申請",
+    AbroadSignRoute.INQUIRY_LETTER: "照会書による手続き（P2、転出予定日の前日までに発行）",
 }
 
 
@@ -70,19 +71,19 @@ def cmd_abroad(
         ("国外転出日", jdate(out_day)),
         ("判定日", jdate(day)),
         (
-            "カードの継続利用の申し出",
-            "できます" if cont.allowed else "できません",
+            "継続利用の申し出",
+            f"できます（{jdate(cont.deadline)}まで）" if cont.allowed else "できません",
         ),
-        ("申し出の期限", jdate(cont.deadline)),
+        ("申請する人", applicant.label),
         (
-            f"国外転出者向けの署名用電子証明書（{applicant.label}）",
-            ("申請できます: " + _ROUTES[sign.route]) if sign.route else "申請できません",
+            "国外転出者向け証明書",
+            f"申請できます: {_ROUTES[sign.route]}" if sign.route else "申請できません",
         ),
     ]
     if sign.issue_by is not None:
         rows.append(("発行の期限", optional_jdate(sign.issue_by)))
     notes = [r.message for r in (cont.reason, sign.reason) if r is not None]
-    if not cont.allowed and not continued:
+    if not cont.allowed and not continued and cont.reason is not AbroadRefusal.TOO_LATE:
         notes.append(
             f"継続利用しない場合、カードは転出で失効します。"
             f"{jdate(free_new_card_until(out_day))}までの新規申請は無料です。"
