@@ -11,8 +11,8 @@ from madoguchi.cli.common import JsonOpt, handled, parse_date
 from madoguchi.cli.output import emit
 from madoguchi.cli.rules_commands.shared import jdate, optional_jdate
 from madoguchi.rules.abroad import (
-    AbroadRefusal,
     AbroadApplicant,
+    AbroadRefusal,
     AbroadSignRoute,
     Nationality,
     abroad_sign_allowed,
