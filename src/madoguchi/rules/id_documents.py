@@ -326,3 +326,29 @@ def resident_facing(documents: Iterable[IdDocument]) -> tuple[IdDocument, ...]:
     """R-ID-3: the documents a list shown to residents names: no health-insurance card
     (資格確認書 replaces it everywhere residents read, since 2025-12-02)."""
     return tuple(d for d in documents if d is not D.HEALTH_INSURANCE_CARD)
+
+
+#: R-ID-1 for records written before it: the codes of ``rules.items.IdDocumentKind`` (R-PROC-1's
+#: photo / non-photo ticks) → today's codes. ``other_non_photo`` could have been either B
+#: group; it maps to B-other, the group that proves less (our reading).
+FROM_LEGACY_CODES: Final[dict[str, IdDocument]] = {
+    "drivers_license": D.DRIVER_LICENSE,
+    "passport": D.PASSPORT,
+    "my_number_card": D.MY_NUMBER_CARD,
+    "residence_card": D.RESIDENCE_CARD,
+    "special_permanent_resident": D.SPECIAL_PERMANENT_RESIDENT_CERTIFICATE,
+    "driving_record_certificate": D.DRIVING_RECORD,
+    "disability_certificate": D.DISABILITY_CERTIFICATE,
+    "other_photo": D.PUBLIC_PHOTO_ID,
+    "health_insurance": D.HEALTH_INSURANCE_CARD,
+    "pension_book": D.PENSION_DOCUMENT,
+    "pension_certificate": D.PENSION_DOCUMENT,
+    "other_non_photo": D.OTHER_NAMED_DOCUMENT,
+}
+
+
+def from_legacy_code(code: str) -> IdDocument:
+    """R-ID-1: a document code as recorded before R-ID (or already a new code)."""
+    if code in FROM_LEGACY_CODES:
+        return FROM_LEGACY_CODES[code]
+    return parse_id_documents([code])[0]

@@ -210,3 +210,16 @@ def test_r_id_2_property_a_photo_id_always_suffices(
     who: IdRole, docs: list[IdDocument], on: date
 ) -> None:
     assert id_check(who, [*docs, IdDocument.PASSPORT], on=on).accepted
+
+
+def test_r_id_1_records_with_the_old_codes_are_read() -> None:
+    from madoguchi.rules.id_documents import FROM_LEGACY_CODES, from_legacy_code
+    from madoguchi.rules.items import IdDocumentKind
+
+    assert set(FROM_LEGACY_CODES) == {k.value for k in IdDocumentKind}
+    for old in IdDocumentKind:  # a photo ID stays a photo ID, a non-photo one does not become one
+        assert (from_legacy_code(old.value).group is IdGroup.A) is old.photo
+    assert from_legacy_code("pension_book") is from_legacy_code("pension_certificate")
+    assert from_legacy_code("qualification_certificate") is IdDocument.QUALIFICATION_CERTIFICATE
+    with pytest.raises(RuleInputError):
+        from_legacy_code("library_card")
