@@ -31,6 +31,12 @@ PKI_MESSAGES: dict[str, str] = {
     "hsm_pin": "HSM の PIN が正しくありません。",
     "hsm_key_missing": "HSM に認証局の鍵が見つかりません。",
     "hsm_key_exists": "HSM に同じ名前の鍵がすでにあります。",
+    # R-X509-2; {field}, {character}, {codepoints} come from the error's params
+    "unsupported_character": (
+        "{field}の「{character}」（{codepoints}）は署名用電子証明書に使える文字"
+        "（JIS X 0208・JIS X 0212）になく、代替文字もありません。"
+        "住民票の代替文字（またはかな）で入力し直してください。"
+    ),
 }
 
 CARD_MESSAGES: dict[str, str] = {
@@ -153,3 +159,17 @@ MESSAGES: dict[str, str] = {
 
 def japanese(code: str, fallback: str) -> str:
     return MESSAGES.get(code, fallback)
+
+
+def japanese_of(exc: object) -> str:
+    """The Japanese message of a layer's error; an error that carries ``params`` (data such
+    as the character of ``unsupported_character``) has them filled in."""
+    code = getattr(exc, "code", "internal_error")
+    message = japanese(code, getattr(exc, "detail", str(exc)))
+    params = getattr(exc, "params", None)
+    if isinstance(params, dict) and code in MESSAGES:
+        try:
+            return message.format_map(params)
+        except (KeyError, IndexError, ValueError):
+            return message
+    return message

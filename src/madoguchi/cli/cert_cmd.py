@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from cryptography import x509
@@ -19,8 +19,10 @@ from madoguchi.cli.common import (
     parse_optional_date,
     with_ca,
 )
+from madoguchi.cli.errors import CliInputError
 from madoguchi.cli.output import emit
-from madoguchi.pki.errors import PkiError
+from madoguchi.messages import japanese_of
+from madoguchi.pki.errors import PkiError, UnsupportedCharacter
 from madoguchi.pki.facts import GENDER_LABELS, HolderFacts
 from madoguchi.rules.dates import format_japanese_with_western, jst_date
 from madoguchi.services.certview import describe, load_certificate
@@ -50,11 +52,29 @@ def cmd_show(
     if info["name"]:
         rows += [
             ("氏名", info["name"]),
+            ("氏名の代替文字", substitutes_text(info["name_positions"], info["name_substituted"])),
             ("生年月日", format_japanese_with_western(info["birth"])),
             ("性別", GENDER_LABELS[info["gender"]]),
             ("住所", info["address"]),
+            (
+                "住所の代替文字",
+                substitutes_text(info["address_positions"], info["address_substituted"]),
+            ),
         ]
     emit(info, json_mode=json, title="電子証明書の内容", rows=rows)
+
+
+def substitutes_text(positions: str | None, marked: list[dict[str, Any]] | None) -> str:
+    """R-X509-2: which characters of the field are substitutes (代替文字), read from its
+    position field: 「1文字目「高」（位置情報 10000）」."""
+    if positions is None:
+        return "（位置情報の欄がありません）"
+    if marked is None:
+        return f"（位置情報が文字数と合いません: {positions}）"
+    if not marked:
+        return f"なし（位置情報 {positions}）"
+    chars = "、".join(f"{m['index'] + 1}文字目「{m['character']}」" for m in marked)
+    return f"{chars}（位置情報 {positions}）"
 
 
 def cmd_testcard_issue(
@@ -80,15 +100,18 @@ def cmd_testcard_issue(
         facts = HolderFacts.create(name, gender, parse_date(birth, "--birth"), address)
         expires = parse_optional_date(card_expiry, "--card-expiry")
         c = with_ca(data_dir)
-        card = issue_test_card(
-            c.ca,
-            c.vault,
-            c.issuer_key,
-            facts=facts,
-            card_expires=expires,
-            sign_password=sign_password,
-            auth_pin=auth_pin,
-        )
+        try:
+            card = issue_test_card(
+                c.ca,
+                c.vault,
+                c.issuer_key,
+                facts=facts,
+                card_expires=expires,
+                sign_password=sign_password,
+                auth_pin=auth_pin,
+            )
+        except UnsupportedCharacter as exc:  # R-X509-2: bad input, naming the character
+            raise CliInputError(exc.code, japanese_of(exc)) from None
         out.mkdir(parents=True, exist_ok=True)
         files = {}
         for kind, record in (("sign", card.sign), ("auth", card.auth)):

@@ -17,7 +17,7 @@ import typer
 # Typer 0.29 vendors click; its usage-error classes live here (pinned in pyproject.toml).
 from typer._click import exceptions as click_exc
 
-from madoguchi.messages import japanese
+from madoguchi.messages import japanese_of
 
 EXIT_BAD_INPUT = 2
 
@@ -85,4 +85,4 @@ class LayerError(Protocol):
 
 def fail_error(exc: LayerError, *, json_mode: bool, exit_code: int = EXIT_BAD_INPUT) -> NoReturn:
     """A layer's error (it carries ``code`` and ``detail``), said in Japanese."""
-    fail(exc.code, japanese(exc.code, exc.detail), json_mode=json_mode, exit_code=exit_code)
+    fail(exc.code, japanese_of(exc), json_mode=json_mode, exit_code=exit_code)

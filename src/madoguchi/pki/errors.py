@@ -90,6 +90,34 @@ class BadChallenge(InvalidInput):
         self.size, self.expected = size, expected
 
 
+_FIELD_LABELS = {"name": "氏名", "address": "住所"}
+
+
+class UnsupportedCharacter(InvalidInput):
+    """R-X509-2: the name or address has a character outside JIS X 0208/0212 with no
+    substitute; the clerk enters the registry's substitute (or its kana)."""
+
+    def __init__(self, field: str, character: str) -> None:
+        codepoints = " ".join(f"U+{ord(c):04X}" for c in character)
+        super().__init__(
+            "unsupported_character",
+            f"the {field} has {character!r} ({codepoints}), outside JIS X 0208/0212 "
+            "and without a substitute",
+        )
+        self.field = field
+        self.character = character
+        self.codepoints = codepoints
+
+    @property
+    def params(self) -> dict[str, str]:
+        """The data the Japanese message names (messages.PKI_MESSAGES)."""
+        return {
+            "field": _FIELD_LABELS.get(self.field, self.field),
+            "character": self.character,
+            "codepoints": self.codepoints,
+        }
+
+
 class NotACertificate(InvalidInput):
     """Bytes that are not a certificate in PEM or DER."""
 

@@ -84,6 +84,25 @@ def months_after(day: date, months: int) -> date:
     return months_before(day, -months)
 
 
+def civil_code_period_end(after: date, months: int) -> date:
+    """R-CARD-4: the last day of a period of ``months`` months counted from the day after
+    ``after``, as the Civil Code counts (民法 art. 140: the first day is not counted; art. 143:
+    the period ends on the day before the corresponding day ``months`` later, or on that
+    month's last day when the corresponding day does not exist — which a count starting on a
+    1st always reaches). 2027-03-31 → 2027-05-31, 2026-11-30 → 2027-01-31,
+    2027-02-28 → 2027-04-30, 2026-06-15 → 2026-08-15, 2026-12-30 → 2027-02-28.
+    """
+    if months < 1:
+        raise RuleInputError("invalid_count", "a period has at least one month")
+    start = after + timedelta(days=1)
+    index = start.year * 12 + (start.month - 1) + months
+    year, month0 = divmod(index, 12)
+    last = calendar.monthrange(year, month0 + 1)[1]
+    if start.day > last:
+        return date(year, month0 + 1, last)
+    return date(year, month0 + 1, start.day) - timedelta(days=1)
+
+
 def three_months_before(day: date) -> date:
     """R-DATE-4 with three months, the span of the renewal window and of expiry notices."""
     return months_before(day, 3)

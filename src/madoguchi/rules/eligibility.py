@@ -1,4 +1,4 @@
-"""Who may get which certificate (SPEC.md §3: R-ELIG)."""
+"""Who may get which certificate (SPEC.md §3: R-ELIG; §10: R-FACE-1)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ class Ineligibility(StrEnum):
     UNDER_15 = "under_15"
     ADULT_WARD = "adult_ward"
     JUKI_CARD_ENDED = "juki_card_ended"
+    FACE_AUTH_CARD = "face_auth_card"
 
     @property
     def message(self) -> str:
@@ -31,6 +32,10 @@ class Ineligibility(StrEnum):
             Ineligibility.JUKI_CARD_ENDED: (
                 "住民基本台帳カードの電子証明書の発行・更新は"
                 "平成27年12月22日で終了しました。マイナンバーカードで申請してください。"
+            ),
+            Ineligibility.FACE_AUTH_CARD: (
+                "顔認証マイナンバーカードには署名用電子証明書を搭載できません。"
+                "暗証番号を設定する通常のカードに切り替えると申請できます。"
             ),
         }[self]
 
@@ -52,17 +57,23 @@ def eligibility(
     on: date,
     adult_ward: bool = False,
     juki_card: bool = False,
+    face_auth_card: bool = False,
 ) -> Eligibility:
-    """R-ELIG-1, R-ELIG-2: may a certificate of ``kind`` be issued to this holder on ``on``?
+    """R-ELIG-1, R-ELIG-2, R-FACE-1: may a certificate of ``kind`` be issued to this holder
+    on ``on``?
 
     No signing certificate under 15 on the application date, nor for an adult ward
     (成年被後見人); the auth certificate has no age limit (for a child under 15 the legal
-    representative applies). Certificates on the Juki card ended on 2015-12-22.
+    representative applies). Certificates on the Juki card ended on 2015-12-22. A
+    face-authentication card (顔認証マイナンバーカード) has no PINs and no signing certificate
+    (the Ordinance as amended on 2023-12-15); its auth certificate is kept and renewed.
     """
     kind = CertKind(kind)
     age = age_on(birth, on)  # also refuses a date of birth after the application date
     if juki_card and on > JUKI_CARD_LAST_DAY:
         return Eligibility(False, Ineligibility.JUKI_CARD_ENDED)
+    if kind is CertKind.SIGN and face_auth_card:
+        return Eligibility(False, Ineligibility.FACE_AUTH_CARD)
     if kind is CertKind.SIGN:
         if age < SIGN_MIN_AGE:
             return Eligibility(False, Ineligibility.UNDER_15)

@@ -31,4 +31,12 @@ ERROR_MESSAGES: dict[str, str] = {
     "no_kinds": "失効させる電子証明書を1つ以上指定してください。",
     "notice_period": "通知書の送付期間の設定が正しくありません。",
     "invalid_transition": "この申請の状態では、その操作はできません。",
+    "unknown_id_document": "その本人確認書類のコードはありません。",
+    "stay_required": "在留期間のある在留資格では、在留期間の満了日を指定してください。",
+    "no_period_of_stay": "永住者・特別永住者・高度専門職2号の方には在留期間の満了日はありません（カードの有効期限は誕生日で決まります）。",
+    "card_expiry_before_creation": "カードの有効期限がカードの発行日より前になっています。",
+    "before_creation": "基準日がカードの発行日より前になっています。",
+    "new_stay_ended": "新しい在留期間の満了日が基準日より前です。",
+    "applied_required": "カードの申請日を指定してください。",
+    "applied_before_move_out": "カードの申請日が国外転出の日より前になっています。",
 }

@@ -1,8 +1,10 @@
-"""Expiry notices (有効期限通知書): when they are due and what becomes of them (SPEC.md §6).
+"""Expiry notices (有効期限通知書): when they are due and what becomes of them (SPEC.md §6,
+and R-NOTICE-5 of §10).
 
 The notice is mailed two to three months before a certificate or the card expires
 (R-NOTICE-1), to the registered address and not forwarded. Sending can be paused; deferred
-notices go out on resume, never to a holder who renewed in the meantime (R-NOTICE-3).
+notices go out on resume, never to a holder who renewed in the meantime (R-NOTICE-3). An
+expiry that comes from the end of a period of stay gets no notice (R-NOTICE-5).
 """
 
 from __future__ import annotations
@@ -156,3 +158,10 @@ def needs_card_renewal_qr(card_expires: date, notice_covers_until: date) -> bool
     """R-NOTICE-2: a notice carries the card-renewal QR code when the card itself expires
     within the period the notice covers (applying through it is free even after expiry)."""
     return card_expires <= notice_covers_until
+
+
+def expiry_notice_sent(*, expiry_from_stay: bool) -> bool:
+    """R-NOTICE-5: no expiry notice is sent for an expiry that comes from the end of a period
+    of stay — the card's (``CardExpiry.limited_by_stay``), or a certificate's capped by such
+    a card (our reading: the certificate's expiry then comes from the stay too)."""
+    return not expiry_from_stay

@@ -1,4 +1,5 @@
-"""The card's four PINs: formats and retry limits (SPEC.md §7: R-PIN)."""
+"""The card's four PINs: formats, retry limits and where a locked one is reset (SPEC.md §7:
+R-PIN; §10: R-PIN-3)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import string
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Final
 
 
 class PinKind(StrEnum):
@@ -108,3 +110,50 @@ def tries_left_after_failure(kind: PinKind, tries_left: int) -> int:
 def is_locked(tries_left: int) -> bool:
     """R-PIN-2: a PIN with no tries left is locked; only the counter resets it."""
     return tries_left <= 0
+
+
+class ResetPlace(StrEnum):
+    """R-PIN-3: where a locked PIN can be reset."""
+
+    COUNTER = "counter"  # the city's counter, with the holder's photo ID (R-PIN-2)
+    KIOSK = "kiosk"  # convenience-store kiosks, with the JPKI暗証番号リセット app
+
+    @property
+    def label(self) -> str:
+        return {
+            ResetPlace.COUNTER: "市役所の窓口",
+            ResetPlace.KIOSK: "コンビニエンスストアのキオスク端末（一部のチェーン）",
+        }[self]
+
+
+#: R-PIN-3: the signing password since 2022 at several chains; the auth PIN at some chains
+#: since; the 住基 and 券面 PINs only at the counter. The system does not run kiosks.
+RESET_PLACES: Final[dict[PinKind, tuple[ResetPlace, ...]]] = {
+    PinKind.SIGN: (ResetPlace.COUNTER, ResetPlace.KIOSK),
+    PinKind.AUTH: (ResetPlace.COUNTER, ResetPlace.KIOSK),
+    PinKind.JUKI: (ResetPlace.COUNTER,),
+    PinKind.KENMEN: (ResetPlace.COUNTER,),
+}
+
+
+def reset_places(kind: PinKind) -> tuple[ResetPlace, ...]:
+    """R-PIN-2, R-PIN-3: where a locked PIN of ``kind`` can be reset."""
+    return RESET_PLACES[PinKind(kind)]
+
+
+#: R-PIN-3: what the public pages tell residents (Japanese; the web's catalog translates it).
+KIOSK_RESET_TEXT: Final = (
+    "署名用電子証明書の暗証番号（パスワード）がロックされたときは、市役所の窓口のほか、"
+    "一部のコンビニエンスストアのキオスク端末（マルチコピー機）でも初期化できます。"
+    "スマートフォンの「JPKI暗証番号リセット」アプリで顔認証をし、もう一方の暗証番号"
+    "（利用者証明用電子証明書の暗証番号）を入力します。"
+    "利用者証明用電子証明書の暗証番号も、一部のチェーンのキオスク端末で、同じアプリと"
+    "署名用電子証明書のパスワードを使って初期化できます。"
+    "住民基本台帳用と券面事項入力補助用の暗証番号は、窓口でだけ初期化できます"
+    "（本人の顔写真つきの本人確認書類が必要です）。"
+)
+
+
+def pin_reset_text() -> str:
+    """R-PIN-3: the text the public pages show about resetting locked PINs."""
+    return KIOSK_RESET_TEXT

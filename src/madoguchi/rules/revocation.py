@@ -1,8 +1,10 @@
-"""Which registry events revoke or hold which certificate (SPEC.md §5: R-REV).
+"""Which registry events revoke or hold which certificate (SPEC.md §5: R-REV; §10: R-ABROAD-2,
+R-FACE-1).
 
 The law: 公的個人認証法 art. 15 (signing: changes of the four basic facts and deletion of the
 resident record) and art. 38 (user authentication: death, and a move-out not followed by a
-move-in). Reasons map to RFC 5280 CRLReason codes (R-REV-4).
+move-in); art. 3-2 (a move abroad, in force 2024-05-27); the Ordinance as amended on
+2023-12-15 (the face-authentication card). Reasons map to RFC 5280 CRLReason codes (R-REV-4).
 """
 
 from __future__ import annotations
@@ -60,6 +62,9 @@ class RegistryEvent(StrEnum):
     REPLACED = "replaced"  # the card replaced (再交付・更新)
     REQUEST = "request"  # the holder asks for revocation
     CA_COMPROMISE = "ca_compromise"
+    MOVE_ABROAD_CONTINUE = "move_abroad_continue"  # 国外転出, the card kept (国外継続利用)
+    MOVE_ABROAD = "move_abroad"  # 国外転出 without continued use: the card lapses
+    FACE_AUTH_SWITCH = "face_auth_switch"  # to the face-authentication card
 
     @property
     def label(self) -> str:
@@ -82,6 +87,9 @@ REGISTRY_EVENT_LABELS: dict[RegistryEvent, str] = {
     RegistryEvent.REPLACED: "カードの再交付・更新",
     RegistryEvent.REQUEST: "本人の申請による失効",
     RegistryEvent.CA_COMPROMISE: "認証局の鍵の危殆化",
+    RegistryEvent.MOVE_ABROAD_CONTINUE: "国外転出（カードの継続利用あり）",
+    RegistryEvent.MOVE_ABROAD: "国外転出（カードの継続利用なし）",
+    RegistryEvent.FACE_AUTH_SWITCH: "顔認証マイナンバーカードへの切り替え",
 }
 
 
@@ -92,6 +100,8 @@ class RevocationDecision:
     revoke: tuple[CertKind, ...]
     hold: tuple[CertKind, ...]
     reason: RevocationReason | None
+    #: R-ABROAD-2: a 国外転出者向け `sign` certificate issued before the move-out survives
+    spares_abroad_sign: bool = False
 
     @property
     def changes_anything(self) -> bool:
@@ -121,13 +131,21 @@ REVOCATION_TABLE: dict[RegistryEvent, RevocationDecision] = {
     RegistryEvent.REPLACED: RevocationDecision(_BOTH, _NONE, _R.SUPERSEDED),
     RegistryEvent.REQUEST: RevocationDecision(_BOTH, _NONE, _R.UNSPECIFIED),
     RegistryEvent.CA_COMPROMISE: RevocationDecision(_BOTH, _NONE, _R.CA_COMPROMISE),
+    # R-ABROAD-2: with continued use the domestic `sign` goes, `auth` survives; without it the
+    # card ends and both go. R-FACE-1: the face-auth card has no `sign` certificate.
+    RegistryEvent.MOVE_ABROAD_CONTINUE: RevocationDecision(
+        _SIGN, _NONE, _R.AFFILIATION_CHANGED, spares_abroad_sign=True
+    ),
+    RegistryEvent.MOVE_ABROAD: RevocationDecision(_BOTH, _NONE, _R.CESSATION_OF_OPERATION),
+    RegistryEvent.FACE_AUTH_SWITCH: RevocationDecision(_SIGN, _NONE, _R.CESSATION_OF_OPERATION),
 }
 
 
 def revocation_for(
     event: RegistryEvent, *, kinds: Iterable[CertKind] | None = None
 ) -> RevocationDecision:
-    """R-REV-1, R-REV-2, R-REV-3: the certificates an event revokes or holds, and why.
+    """R-REV-1, R-REV-2, R-REV-3, R-ABROAD-2, R-FACE-1: the certificates an event revokes or
+    holds, and why.
 
     Signing: revoked on a change of name, birth date, gender or address (not on minor
     corrections) and when the resident record ends (death, move-out). User authentication:
@@ -135,6 +153,11 @@ def revocation_for(
     30 days. Both: at the holder's request (``kinds`` may narrow it to one), when the card is
     returned or replaced, on CA compromise; a lost card's certificates are held, and a found
     card's are revoked, never released (the keys were out of the holder's hands).
+    A move abroad with continued use revokes the `sign` certificate with the domestic address
+    as of the move-out (``affiliationChanged``; a 国外転出者向け one issued before the move-out
+    survives: ``spares_abroad_sign``) and keeps `auth`; without continued use both go
+    (``cessationOfOperation``). The switch to a face-authentication card revokes `sign`
+    (``cessationOfOperation``) and keeps `auth` (our reading: not re-issued at the switch).
     """
     event = RegistryEvent(event)
     decision = REVOCATION_TABLE[event]

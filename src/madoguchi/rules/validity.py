@@ -1,4 +1,4 @@
-"""How long certificates and cards are valid (SPEC.md §3: R-VAL, R-CARD).
+"""How long certificates and cards are valid (SPEC.md §3: R-VAL, R-CARD; §10: R-CARD-2).
 
 The law: 公的個人認証法施行規則 (the Ordinance) art. 13 (signing) and art. 49 (user
 authentication); the card ordinance art. 26 (the card). All dates are JST calendar dates.
@@ -144,6 +144,29 @@ def card_adult_age(created: date) -> int:
     return ADULT_AGE_FROM_2022 if created >= MAJORITY_REFORM else ADULT_AGE_BEFORE_2022
 
 
+class ResidenceStatus(StrEnum):
+    """R-CARD-2: a foreign resident's status as far as the card's term is concerned."""
+
+    PERMANENT = "permanent"  # 永住者
+    SPECIAL_PERMANENT = "special_permanent"  # 特別永住者
+    HIGHLY_SKILLED_2 = "highly_skilled_2"  # 高度専門職2号 (no period of stay)
+    OTHER = "other"  # every other status: a period of stay
+
+    @property
+    def has_period_of_stay(self) -> bool:
+        """R-CARD-2: every status but 永住者, 特別永住者 and 高度専門職2号 has one."""
+        return self is ResidenceStatus.OTHER
+
+    @property
+    def label(self) -> str:
+        return {
+            ResidenceStatus.PERMANENT: "永住者",
+            ResidenceStatus.SPECIAL_PERMANENT: "特別永住者",
+            ResidenceStatus.HIGHLY_SKILLED_2: "高度専門職2号",
+            ResidenceStatus.OTHER: "在留期間のある在留資格",
+        }[self]
+
+
 @dataclass(frozen=True, slots=True)
 class CardExpiry:
     """A card's expiry and how it was reached (R-CARD-1)."""
@@ -154,17 +177,34 @@ class CardExpiry:
     limited_by_stay: bool
 
 
-def card_expiry(birth: date, created: date, *, stay_until: date | None = None) -> CardExpiry:
-    """R-CARD-1: the card's expiry date (card ordinance art. 26).
+def card_expiry(
+    birth: date,
+    created: date,
+    *,
+    stay_until: date | None = None,
+    status: ResidenceStatus | None = None,
+) -> CardExpiry:
+    """R-CARD-1, R-CARD-2: the card's expiry date (card ordinance art. 26).
 
     Created at the adult age (18, or 20 before 2022-04-01) or over: the 10th birthday after
     creation; under it: the 5th. A foreign resident with a period of stay (``stay_until``;
-    None for permanent residents and citizens): the card ends with that period if earlier.
+    None for permanent residents and citizens): the card ends with that period if earlier,
+    never later than the birthday rule. ``status`` (None: not said, as before) says which
+    foreign residents have a period of stay: every status but 永住者, 特別永住者 and
+    高度専門職2号; for those three a ``stay_until`` is an input error, and ``other`` needs one.
     """
     if birth > created:
         raise RuleInputError(
             "born_after_creation", "the date of birth is after the card's creation"
         )
+    if status is not None:
+        status = ResidenceStatus(status)
+        if status.has_period_of_stay and stay_until is None:
+            raise RuleInputError("stay_required", "a status with a period of stay needs its end")
+        if not status.has_period_of_stay and stay_until is not None:
+            raise RuleInputError(
+                "no_period_of_stay", f"status {status.value} has no period of stay"
+            )
     age = age_on(birth, created)
     count = CARD_BIRTHDAYS_ADULT if age >= card_adult_age(created) else CARD_BIRTHDAYS_MINOR
     expires = nth_birthday_after(birth, created, count)

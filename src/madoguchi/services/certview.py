@@ -14,7 +14,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
 from madoguchi.pki.errors import NotACertificate
-from madoguchi.pki.facts import facts_from_certificate
+from madoguchi.pki.facts import facts_from_certificate, substitutes_from_certificate
 from madoguchi.pki.profiles import kind_of
 from madoguchi.rules.dates import jst_date
 from madoguchi.rules.revocation import CertStatus
@@ -49,6 +49,7 @@ def describe(cert: x509.Certificate) -> dict[str, Any]:
     """What the certificate display tool shows, as data."""
     kind = kind_of(cert)
     facts = facts_from_certificate(cert)
+    subs = substitutes_from_certificate(cert) if facts else None
     return {
         "kind": kind.value if kind else None,
         "kind_label": kind.label if kind else "（マイナンバーカードの電子証明書ではありません）",
@@ -61,7 +62,20 @@ def describe(cert: x509.Certificate) -> dict[str, Any]:
         "address": facts.address if facts else None,
         "birth": facts.birth if facts else None,
         "gender": facts.gender if facts else None,
+        # R-X509-2: the position fields as written and the characters they mark
+        "name_positions": subs.name_positions if subs else None,
+        "address_positions": subs.address_positions if subs else None,
+        "name_substituted": _marked(subs.in_name) if subs else None,
+        "address_substituted": _marked(subs.in_address) if subs else None,
     }
+
+
+def _marked(marked: tuple[tuple[int, str], ...] | None) -> list[dict[str, Any]] | None:
+    """R-X509-2: [{"index": 0, "character": "高"}, …]; None when the field is absent or
+    does not fit its text."""
+    if marked is None:
+        return None
+    return [{"index": i, "character": ch} for i, ch in marked]
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,8 +64,16 @@ def code_of(exc: Exception) -> str:
 
 
 def message_of(exc: Exception) -> str:
-    """The Japanese (or, on English pages, translated) message of a layer's error."""
-    return i18n.gettext(japanese(code_of(exc), getattr(exc, "detail", "")))
+    """The Japanese (or, on English pages, translated) message of a layer's error; an error
+    with ``params`` (R-X509-2's character) has them filled in after translation."""
+    text = i18n.gettext(japanese(code_of(exc), getattr(exc, "detail", "")))
+    params = getattr(exc, "params", None)
+    if isinstance(params, dict):
+        try:
+            return text.format_map(params)
+        except (KeyError, IndexError, ValueError):
+            return text
+    return text
 
 
 def is_api(request: Request) -> bool:
