@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from madoguchi.card.virtual import CardVault
 from madoguchi.config import Settings, read_or_create_secret, secret_bytes
+from madoguchi.observability.metrics import ocsp_answered
 from madoguchi.pki.authority import Authority
 from madoguchi.pki.keystore import FileKeyStore, KeyStore, Pkcs11KeyStore
 from madoguchi.pki.profiles import CaNames
@@ -27,6 +28,7 @@ from madoguchi.services.cardside import CardSide
 from madoguchi.services.checkpoints import CheckpointService
 from madoguchi.services.counter import CounterConfig, CounterService
 from madoguchi.services.notices import NoticeService
+from madoguchi.services.operations import OperationsService
 from madoguchi.services.ports import Clock, UnitOfWorkPort
 from madoguchi.services.registry import RegistryService
 from madoguchi.services.siteconfig import SiteConfigService
@@ -114,6 +116,7 @@ class Container:
             self.clock,
             ocsp_reader=self.ocsp_reader,
             ocsp_memory_entries=self.settings.ocsp_memory_entries,
+            on_ocsp_answer=ocsp_answered,
         )
 
     @cached_property
@@ -199,6 +202,21 @@ class Container:
         key = Ed25519PrivateKey.from_private_bytes(seed)
         return CheckpointService(
             self.uow, self.clock, key, self.settings.data_dir / "audit" / "checkpoints.log"
+        )
+
+    @cached_property
+    def operations(self) -> OperationsService:
+        """Readiness and the store's counts for operators (/readyz, /metrics)."""
+        from madoguchi.store.ops_queries import StoreOpsQueries, head_revision
+
+        return OperationsService(
+            self.uow,
+            lambda uow: StoreOpsQueries(uow.session),  # type: ignore[attr-defined]
+            self.clock,
+            head_revision=head_revision,
+            authorities=lambda: self.ca.authorities,
+            responder_renew_before=self.policy.responder_renew_before,
+            state_dir=self.settings.state_dir,
         )
 
     @cached_property

@@ -15,6 +15,7 @@ import typer
 from madoguchi.cli.common import DataDirOpt, JsonOpt, container, handled
 from madoguchi.cli.output import emit
 from madoguchi.services.errors import Refused
+from madoguchi.services.operations import write_backup_marker
 from madoguchi.store.archive import create_backup, restore_backup
 
 ENV = "MADOGUCHI_BACKUP_PASSPHRASE"
@@ -32,18 +33,42 @@ def _passphrase(confirm: bool) -> bytes:
     return first.encode()
 
 
+PREFIX, SUFFIX = "madoguchi-", ".backup"
+
+
+def _prune(directory: Path, keep: int) -> list[str]:
+    """Remove the oldest dated backups of ``directory`` beyond the newest ``keep``."""
+    dated = sorted(directory.glob(f"{PREFIX}*{SUFFIX}"))
+    gone = dated[: max(0, len(dated) - keep)]
+    for path in gone:
+        path.unlink()
+    return [p.name for p in gone]
+
+
 def cmd_backup(
-    out: Annotated[Path, typer.Option("--out", help="バックアップのファイル（暗号化されます）")],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="バックアップのファイル（暗号化されます）。省略すると日時つきの名前でバックアップ用ディレクトリに作り、古いものを保存数まで削除します",
+        ),
+    ] = None,
     data_dir: DataDirOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """データベース・認証局の鍵・カード・秘密情報・通知書の印刷単位を1つのファイルに保存します"""
+    removed: list[str] = []
     with handled(json):
         c = container(data_dir)
         c.migrate()
-        summary = create_backup(
-            c.engine, c.settings.data_dir, out, _passphrase(True), datetime.now(UTC)
-        )
+        now = datetime.now(UTC)
+        target = out or c.settings.backups / f"{PREFIX}{now:%Y%m%dT%H%M%SZ}{SUFFIX}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        summary = create_backup(c.engine, c.settings.data_dir, target, _passphrase(True), now)
+        # when, for the metrics (madoguchi_backup_age_seconds): no secret in it
+        write_backup_marker(c.settings.state_dir, now, summary.path.stat().st_size, summary.sha256)
+        if out is None:
+            removed = _prune(target.parent, c.settings.backup_keep)
     rows = sum(summary.tables.values())
     emit(
         {
@@ -51,6 +76,7 @@ def cmd_backup(
             "tables": summary.tables,
             "files": summary.files,
             "sha256": summary.sha256,
+            "removed": removed,
         },
         json_mode=json,
         title="バックアップを作成しました",

@@ -177,7 +177,10 @@ def _write_if_changed(path: Path, data: bytes) -> bool:
 
 
 def cmd_export_ocsp(
-    out: Annotated[Path, typer.Option("--out", help="書き出すディレクトリ")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="書き出すディレクトリ（既定: 公開ディレクトリの ocsp/）"),
+    ] = None,
     data_dir: DataDirOpt = None,
     json: JsonOpt = False,
 ) -> None:
@@ -187,6 +190,7 @@ def cmd_export_ocsp(
     with handled(json):
         c = container(data_dir)
         ca = c.ca
+        out = out or c.settings.published / "ocsp"
         out.mkdir(parents=True, exist_ok=True)
         manifest = out / MANIFEST
         before = set(manifest.read_text().split()) if manifest.exists() else set()
@@ -275,9 +279,13 @@ def cmd_serve(
     if app is not None:
         uvicorn.run(app, **options)
         return
-    # several processes: each imports the application and builds it from the environment
+    # several processes: each imports the application and builds it from the environment;
+    # they count their metrics together in files of one directory (observability/metrics.py)
+    from madoguchi.observability.metrics import worker_metrics_dir
+
     os.environ["MADOGUCHI_DATA_DIR"] = str(c.settings.data_dir.resolve())
-    uvicorn.run("madoguchi.web.asgi:create", factory=True, workers=workers, **options)
+    with worker_metrics_dir():
+        uvicorn.run("madoguchi.web.asgi:create", factory=True, workers=workers, **options)
 
 
 def build() -> tuple[typer.Typer, typer.Typer]:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import BinaryIO
@@ -47,6 +48,7 @@ from madoguchi.services.ocsp_cache import (
 from madoguchi.services.ports import Clock, UnitOfWorkPort, UowFactory
 from madoguchi.services.readonly import read_only
 
+log = logging.getLogger("madoguchi.ca")
 KINDS = (CertKind.SIGN, CertKind.AUTH)
 SHA1 = ocsp.SUPPORTED_HASHES["sha1"]
 #: the counters that say whether an OCSP answer kept in memory is still right
@@ -178,9 +180,13 @@ class CaService:
         *,
         ocsp_reader: OcspStoreReader | None = None,
         ocsp_memory_entries: int = 20_000,
+        on_ocsp_answer: Callable[[str], None] = lambda source: None,
     ) -> None:
         """``ocsp_reader`` reads :data:`OCSP_COUNTERS` and pre-signed answers cheaply (the
-        store's OcspReader); without one, they are read through a unit of work."""
+        store's OcspReader); without one, they are read through a unit of work.
+        ``on_ocsp_answer`` is told where each OCSP answer came from: ``memory``, ``store``,
+        ``signed`` (now) or ``error`` (the metrics)."""
+        self.on_ocsp_answer = on_ocsp_answer
         self.uow_factory = uow_factory
         self.authorities = dict(authorities)
         self.policy = policy
@@ -267,6 +273,8 @@ class CaService:
                 )
             )
         uow.pki.add_certificates(records)
+        for rec in records:
+            log.info("signing %s certificate %s", rec.kind.value, rec.serial_hex)
         return records
 
     def issue(
@@ -315,6 +323,9 @@ class CaService:
             crl_writer.RevokedEntry(serial, now, reason, record.not_after)
         )
         uow.pki.set_status(kind, serial, status, now, reason, entry)
+        log.info(
+            "%s %s certificate %s (%s)", status.value, kind.value, f"{serial:x}", reason.rfc_name
+        )
         uow.pki.next_value(f"status-gen:{kind.value}")
         updated = uow.pki.certificate(kind, serial)
         assert updated is not None
@@ -383,7 +394,10 @@ class CaService:
         """The hot path, cheap enough to run on an event loop: the answer to request bytes
         seen before, from memory, if no status changed since (or None: call
         :meth:`ocsp_answer`). No parsing, no signature, one small read of the counters."""
-        return self.ocsp_memory.lookup(request_der, self.clock())
+        der = self.ocsp_memory.lookup(request_der, self.clock())
+        if der is not None:
+            self.on_ocsp_answer("memory")
+        return der
 
     def ocsp_answer(self, request_der: bytes) -> bytes:
         """The DER answer to a DER request: from memory, else the pre-signed one from the
@@ -392,19 +406,23 @@ class CaService:
         now = self.clock()
         remembered = self.ocsp_memory.lookup(request_der, now)
         if remembered is not None:
+            self.on_ocsp_answer("memory")
             return remembered
         try:
             query = ocsp.parse_request(request_der)
         except PkiError:
+            self.on_ocsp_answer("error")
             return _error(x509_ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
         authority = ocsp.find_authority(query, list(self.authorities.values()))
         if authority is None:
+            self.on_ocsp_answer("error")
             return _error(x509_ocsp.OCSPResponseStatus.UNAUTHORIZED)
         key = (authority.kind, query.serial, query.algorithm.name)
         if not query.has_extensions:
             self.ocsp_memory.name(request_der, key)
         remembered = self.ocsp_memory.get(key, now)
         if remembered is not None:
+            self.on_ocsp_answer("memory")
             return remembered
         der, next_update, counter, generation = self._answer_from_store(authority.kind, query, now)
         refresh_at = next_update - self.policy.ocsp_validity / 4
@@ -421,6 +439,7 @@ class CaService:
             generation = self._ocsp_reader.counters()[status]  # before the answer, not after
             found = self._ocsp_reader.presigned(kind, query.serial)
             if found is not None and found[1] - now > fresh_for:
+                self.on_ocsp_answer("store")
                 return found[0], found[1], status, generation
         with self.uow_factory() as uow:
             generations = {status: uow.pki.counter(status), issued: uow.pki.counter(issued)}
@@ -428,6 +447,7 @@ class CaService:
             if cacheable:
                 cached = uow.pki.cached_ocsp(kind, query.serial)
                 if cached is not None and cached.next_update - now > fresh_for:
+                    self.on_ocsp_answer("store")
                     return cached.der, cached.next_update, status, generations[status]
             # kept in the store: the row locked (PostgreSQL), so that a revocation committing
             # meanwhile waits, then replaces this answer, never the other way round
@@ -436,6 +456,7 @@ class CaService:
             if cacheable and record is not None:
                 uow.pki.put_ocsp(kind, query.serial, der, now, next_update)
                 uow.commit()
+        self.on_ocsp_answer("signed")
         counter = status if record is not None else issued
         return der, next_update, counter, generations[counter]
 

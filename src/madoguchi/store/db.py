@@ -16,6 +16,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from madoguchi.observability.metrics import WRITER_WAIT
 from madoguchi.services.readonly import is_read_only
 
 
@@ -197,7 +198,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             # read a row cannot later find it changed by another (the embedded default's
             # answer to SELECT ... FOR UPDATE; PostgreSQL locks rows instead).
             raw = _dbapi(conn.connection)
+            waited = time.perf_counter()
             gate.acquire(raw)
+            WRITER_WAIT.observe(time.perf_counter() - waited)
             try:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
             except BaseException:

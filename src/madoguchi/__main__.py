@@ -1,0 +1,5 @@
+"""``python -m madoguchi`` is the ``madoguchi`` command (run-periodic runs its jobs so)."""
+
+from madoguchi.cli.main import main
+
+main()
