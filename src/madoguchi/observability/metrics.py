@@ -23,13 +23,22 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from prometheus_client import REGISTRY, Counter, Histogram, generate_latest, multiprocess
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client import (
+    REGISTRY,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
-CONTENT_TYPE = CONTENT_TYPE_LATEST
+#: the text format every Prometheus reads (the names here need nothing newer)
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
+disable_created_metrics()  # no *_created series: the exposition stays small and plain
 
 HTTP_REQUESTS = Counter(
     "madoguchi_http_requests",

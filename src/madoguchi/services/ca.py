@@ -394,9 +394,10 @@ class CaService:
         """The hot path, cheap enough to run on an event loop: the answer to request bytes
         seen before, from memory, if no status changed since (or None: call
         :meth:`ocsp_answer`). No parsing, no signature, one small read of the counters."""
+        rereads = self.ocsp_memory.rereads
         der = self.ocsp_memory.lookup(request_der, self.clock())
-        if der is not None:
-            self.on_ocsp_answer("memory")
+        if der is not None:  # read again from the store after a status change, or not
+            self.on_ocsp_answer("store" if self.ocsp_memory.rereads != rereads else "memory")
         return der
 
     def ocsp_answer(self, request_der: bytes) -> bytes:
