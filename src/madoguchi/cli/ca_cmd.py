@@ -252,6 +252,9 @@ def cmd_db_upgrade(data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
     )
 
 
+WORKER_HEALTHCHECK_SECONDS = 60
+
+
 def cmd_serve(
     host: Annotated[str, typer.Option(help="待ち受けるアドレス")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="ポート番号", min=1, max=65535)] = 8080,
@@ -285,7 +288,16 @@ def cmd_serve(
 
     os.environ["MADOGUCHI_DATA_DIR"] = str(c.settings.data_dir.resolve())
     with worker_metrics_dir():
-        uvicorn.run("madoguchi.web.asgi:create", factory=True, workers=workers, **options)
+        uvicorn.run(
+            "madoguchi.web.asgi:create",
+            factory=True,
+            workers=workers,
+            # a worker starts by importing this command line (multiprocessing's spawn runs
+            # the main script again) and answers uvicorn's health pings only then: on a busy
+            # machine that took more than uvicorn's 5 s, and the workers were killed in a loop
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+            **options,
+        )
 
 
 def build() -> tuple[typer.Typer, typer.Typer]:

@@ -4,6 +4,7 @@ cli/schedule.py in one loop) and `madoguchi systemd-units` (the same jobs as sys
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -92,8 +93,9 @@ def cmd_move_in_deadline(data_dir: DataDirOpt = None, json: JsonOpt = False) -> 
     )
 
 
-def _run_job(job: Job) -> int:
-    """One job in a process of its own, as systemd runs it; its result logged."""
+def _run_job(job: Job, *, json_mode: bool = False) -> int:
+    """One job in a process of its own, as systemd runs it; its result logged, and a line
+    for people (on stderr with --json, whose stdout is the one JSON object)."""
     started = time.monotonic()
     try:
         proc = subprocess.run(
@@ -122,9 +124,11 @@ def _run_job(job: Job) -> int:
         extra={"job": job.name, "exit_code": code, "seconds": seconds, "result": result},
     )
     status = "成功" if code == 0 else f"失敗（終了コード {code}）"
-    print(f"{datetime.now(UTC).isoformat(timespec='seconds')} {job.name}: {status}", flush=True)
+    people = sys.stderr if json_mode else sys.stdout
+    print(f"{datetime.now(UTC).isoformat(timespec='seconds')} {job.name}: {status}", file=people)
     if code != 0 and err.strip():
-        print(err.strip().splitlines()[-1], file=sys.stderr, flush=True)
+        print(err.strip().splitlines()[-1], file=sys.stderr)
+    people.flush()
     return code
 
 
@@ -155,7 +159,8 @@ def cmd_run_periodic(
         jobs = _select(only)
         if data_dir is not None:
             os.environ["MADOGUCHI_DATA_DIR"] = str(data_dir.resolve())
-        scheduler = Scheduler(jobs, _run_job, lambda: datetime.now(UTC), time.sleep)
+        run = functools.partial(_run_job, json_mode=json)
+        scheduler = Scheduler(jobs, run, lambda: datetime.now(UTC), time.sleep)
         if once:
             ran = scheduler.run_once()
             failed = [r.job for r in ran if r.exit_code != 0]
