@@ -71,7 +71,9 @@ def cmd_publish_crls(
         json_mode=json,
         title="CRL を発行しました",
         rows=[("ディレクトリ", str(target))]
-        + [(w["file"], f"CRL 番号 {w['crl_number']}、失効 {w['entries']} 件") for w in written],
+        + [
+            (str(w["file"]), f"CRL 番号 {w['crl_number']}、失効 {w['entries']} 件") for w in written
+        ],
     )
 
 

@@ -38,7 +38,7 @@ from prometheus_client.registry import Collector
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 #: the text format every Prometheus reads (the names here need nothing newer)
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
-disable_created_metrics()  # no *_created series: the exposition stays small and plain
+disable_created_metrics()  # type: ignore[no-untyped-call]  # no *_created series: the exposition stays small and plain
 
 HTTP_REQUESTS = Counter(
     "madoguchi_http_requests",
@@ -109,8 +109,8 @@ def exposition(extra: Iterable[Collector] = ()) -> bytes:
         from prometheus_client import CollectorRegistry
 
         workers = CollectorRegistry()
-        multiprocess.MultiProcessCollector(workers)
+        multiprocess.MultiProcessCollector(workers)  # type: ignore[no-untyped-call]
         sources: list[Collector] = [workers]
     else:
         sources = [REGISTRY]
-    return generate_latest(_Many([*sources, *extra]))  # type: ignore[arg-type]
+    return generate_latest(_Many([*sources, *extra]))
