@@ -598,7 +598,7 @@ def run(quick: bool) -> dict[str, Any]:
         "advisory lock on a file next to the database shared by the processes "
         "(`store/db.py` `WriterGate`) — before `BEGIN IMMEDIATE`, instead of SQLite's busy "
         "handler, whose growing sleeps let newcomers overtake waiters; units of work marked "
-        "read-only (`services/readonly.py`: the counter's checks, the office configuration, "
+        "read-only (read-only units of work, `store/uow.py`: the counter's checks, the office configuration, "
         "the CA's reads) begin a deferred transaction and never wait for a writer. Before "
         "these changes, on this machine (the run of 2026-11-24 21:31 UTC): SQLite issue p99 "
         "without key generation 11,415 ms (in the database 11,283 ms), open case p99 "

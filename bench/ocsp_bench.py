@@ -468,7 +468,9 @@ def run(quick: bool) -> dict[str, Any]:
     runs = 1 if quick else 3
     for tool in ("wrk", NGINX, "openssl"):
         if shutil.which(tool) is None:
-            raise RuntimeError(f"{tool} is not installed (make bench installs wrk and nginx-light)")
+            raise RuntimeError(
+                f"{tool} is not installed (make bench installs wrk; scripts/sysdeps.sh installs nginx)"
+            )
     load_at_start = os.getloadavg()[0]  # other work on the machine skews every figure
     with tempfile.TemporaryDirectory(prefix="ocsp-bench-") as name:
         tmp = Path(name)

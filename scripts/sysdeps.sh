@@ -4,9 +4,12 @@ set -euo pipefail
 PACKAGES=(openssl softhsm2 postgresql chromium fonts-ipaexfont poppler-utils zbar-tools
   # PC/SC: the daemon, the virtual reader, OpenSC (the independent JPKI client), and what
   # building pyscard needs (swig, the PC/SC headers); iproute2 for the tests' private network
-  pcscd vsmartcard-vpcd opensc swig libpcsclite-dev iproute2)
-# `sysdeps.sh bench` also installs the peers of the benchmarks (nginx, wrk)
-[ "${1:-}" = "bench" ] && PACKAGES+=(nginx-light wrk)
+  pcscd vsmartcard-vpcd opensc swig libpcsclite-dev iproute2
+  # operations (issue 19): the nginx example is checked with `nginx -t` and served in a test;
+  # systemd-analyze verifies the units (systemd is on every Debian, listed to be sure)
+  nginx systemd)
+# `sysdeps.sh bench` also installs the other peers of the benchmarks (wrk)
+[ "${1:-}" = "bench" ] && PACKAGES+=(wrk)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from madoguchi.card.virtual import CardVault
 from madoguchi.config import Settings, read_or_create_secret, secret_bytes
+from madoguchi.observability.metrics import ocsp_answered
 from madoguchi.pki.authority import Authority
 from madoguchi.pki.keystore import FileKeyStore, KeyStore, Pkcs11KeyStore
 from madoguchi.pki.profiles import CaNames
@@ -31,6 +32,7 @@ from madoguchi.services.counter import CounterService
 from madoguchi.services.crl_service import CrlPublisher
 from madoguchi.services.notices import NoticeService
 from madoguchi.services.ocsp_service import OCSP_COUNTERS, OcspResponder
+from madoguchi.services.operations import OperationsService
 from madoguchi.services.ports import Clock, UowFactory
 from madoguchi.services.registry import RegistryService
 from madoguchi.services.siteconfig import SiteConfigService
@@ -169,6 +171,7 @@ class Container:
             self.clock,
             reader=self.ocsp_reader,
             memory_entries=self.settings.ocsp_memory_entries,
+            on_answer=ocsp_answered,
         )
 
     @cached_property
@@ -254,6 +257,20 @@ class Container:
         key = Ed25519PrivateKey.from_private_bytes(seed)
         return CheckpointService(
             self.uow, self.clock, key, self.settings.data_dir / "audit" / "checkpoints.log"
+        )
+
+    @cached_property
+    def operations(self) -> OperationsService:
+        """Readiness and the store's counts for operators (/readyz, /metrics)."""
+        from madoguchi.store.ops_queries import head_revision
+
+        return OperationsService(
+            self.uow,
+            self.clock,
+            head_revision=head_revision,
+            authorities=lambda: self.authorities,
+            responder_renew_before=self.policy.responder_renew_before,
+            state_dir=self.settings.state_dir,
         )
 
 

@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     cookie_secure: bool | None = None  # default: when public_base_url is https
 
     card_vault_key: SecretStr | None = None  # 64 hex digits
+
+    # operations (issue 19): where the periodic jobs put what relying parties fetch (CRLs,
+    # OCSP answers, served by a static server) and the backups; default: in data_dir
+    publish_dir: Path | None = None
+    backup_dir: Path | None = None
+    backup_keep: int = Field(default=14, ge=1)
     card_issuer_key: SecretStr | None = None  # 64 hex digits
 
     @property
@@ -69,6 +75,19 @@ class Settings(BaseSettings):
         if self.cookie_secure is not None:
             return self.cookie_secure
         return self.public_base_url.startswith("https://")
+
+    @property
+    def published(self) -> Path:
+        return self.publish_dir or self.data_dir / "public"
+
+    @property
+    def backups(self) -> Path:
+        return self.backup_dir or self.data_dir / "backups"
+
+    @property
+    def state_dir(self) -> Path:
+        """What the periodic jobs record for the metrics (the newest backup)."""
+        return self.data_dir / "ops"
 
     @property
     def secrets_dir(self) -> Path:

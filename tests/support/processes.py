@@ -51,7 +51,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(data_dir: Path, *, port: int | None = None, workers: int = 1) -> Iterator[str]:
+def serving(
+    data_dir: Path,
+    *,
+    port: int | None = None,
+    workers: int = 1,
+    env: dict[str, str] | None = None,
+) -> Iterator[str]:
     """`madoguchi serve` in a real process on a loopback port; yields the base URL."""
     port = port or free_port()
     args = ["--workers", str(workers)] if workers != 1 else []
@@ -60,10 +66,11 @@ def serving(data_dir: Path, *, port: int | None = None, workers: int = 1) -> Ite
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, **(env or {})},
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # workers start slowly on a busy machine
         while True:
             if proc.poll() is not None:
                 raise AssertionError(f"serve exited: {proc.stderr.read() if proc.stderr else ''}")
@@ -73,7 +80,7 @@ def serving(data_dir: Path, *, port: int | None = None, workers: int = 1) -> Ite
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise AssertionError("serve did not answer within 30 s")
+                raise AssertionError("serve did not answer within 90 s")
             time.sleep(0.1)
         yield base
     finally:

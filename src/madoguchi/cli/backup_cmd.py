@@ -14,6 +14,7 @@ import typer
 from madoguchi.cli.common import DataDirOpt, JsonOpt, container, handled
 from madoguchi.cli.output import emit
 from madoguchi.services.domain import Refused
+from madoguchi.services.operations import write_backup_marker
 
 ENV = "MADOGUCHI_BACKUP_PASSPHRASE"
 
@@ -30,14 +31,41 @@ def _passphrase(confirm: bool) -> bytes:
     return first.encode()
 
 
+PREFIX, SUFFIX = "madoguchi-", ".backup"
+
+
+def _prune(directory: Path, keep: int) -> list[str]:
+    """Remove the oldest dated backups of ``directory`` beyond the newest ``keep``."""
+    dated = sorted(directory.glob(f"{PREFIX}*{SUFFIX}"))
+    gone = dated[: max(0, len(dated) - keep)]
+    for path in gone:
+        path.unlink()
+    return [p.name for p in gone]
+
+
 def cmd_backup(
-    out: Annotated[Path, typer.Option("--out", help="バックアップのファイル（暗号化されます）")],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="バックアップのファイル（暗号化されます）。省略すると日時つきの名前でバックアップ用ディレクトリに作り、古いものを保存数まで削除します",
+        ),
+    ] = None,
     data_dir: DataDirOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """データベース・認証局の鍵・カード・秘密情報・通知書の印刷単位を1つのファイルに保存します"""
+    removed: list[str] = []
     with handled(json):
-        summary = container(data_dir).backup(out, _passphrase(True))
+        c = container(data_dir)
+        now = c.clock()
+        target = out or c.settings.backups / f"{PREFIX}{now:%Y%m%dT%H%M%SZ}{SUFFIX}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        summary = c.backup(target, _passphrase(True))
+        # when, for the metrics (madoguchi_backup_age_seconds): no secret in it
+        write_backup_marker(c.settings.state_dir, now, summary.path.stat().st_size, summary.sha256)
+        if out is None:
+            removed = _prune(target.parent, c.settings.backup_keep)
     rows = sum(summary.tables.values())
     emit(
         {
@@ -45,6 +73,7 @@ def cmd_backup(
             "tables": summary.tables,
             "files": summary.files,
             "sha256": summary.sha256,
+            "removed": removed,
         },
         json_mode=json,
         title="バックアップを作成しました",

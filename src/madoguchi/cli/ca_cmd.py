@@ -177,7 +177,10 @@ def _write_if_changed(path: Path, data: bytes) -> bool:
 
 
 def cmd_export_ocsp(
-    out: Annotated[Path, typer.Option("--out", help="書き出すディレクトリ")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="書き出すディレクトリ（既定: 公開ディレクトリの ocsp/）"),
+    ] = None,
     data_dir: DataDirOpt = None,
     json: JsonOpt = False,
 ) -> None:
@@ -186,6 +189,7 @@ def cmd_export_ocsp(
 
     with handled(json):
         c = with_ca(data_dir)
+        out = out or c.settings.published / "ocsp"
         out.mkdir(parents=True, exist_ok=True)
         manifest = out / MANIFEST
         before = set(manifest.read_text().split()) if manifest.exists() else set()
@@ -247,6 +251,9 @@ def cmd_db_upgrade(data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
     )
 
 
+WORKER_HEALTHCHECK_SECONDS = 60
+
+
 def cmd_serve(
     host: Annotated[str, typer.Option(help="待ち受けるアドレス")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="ポート番号", min=1, max=65535)] = 8080,
@@ -273,9 +280,22 @@ def cmd_serve(
     if app is not None:
         uvicorn.run(app, **options)
         return
-    # several processes: each imports the application and builds it from the environment
+    # several processes: each imports the application and builds it from the environment;
+    # they count their metrics together in files of one directory (observability/metrics.py)
+    from madoguchi.observability.metrics import worker_metrics_dir
+
     os.environ["MADOGUCHI_DATA_DIR"] = str(c.settings.data_dir.resolve())
-    uvicorn.run("madoguchi.web.asgi:create", factory=True, workers=workers, **options)
+    with worker_metrics_dir():
+        uvicorn.run(
+            "madoguchi.web.asgi:create",
+            factory=True,
+            workers=workers,
+            # a worker starts by importing this command line (multiprocessing's spawn runs
+            # the main script again) and answers uvicorn's health pings only then: on a busy
+            # machine that took more than uvicorn's 5 s, and the workers were killed in a loop
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+            **options,
+        )
 
 
 def build() -> tuple[typer.Typer, typer.Typer]:

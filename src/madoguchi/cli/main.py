@@ -7,7 +7,6 @@ runs through :class:`JapaneseErrorsGroup`, which says usage errors in Japanese a
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -26,11 +25,13 @@ from madoguchi.cli import (
     cert_cmd,
     demo_cmd,
     notices_cmd,
+    periodic_cmd,
     rules_cmd,
     staff_cmd,
 )
 from madoguchi.cli.errors import fail, translate_usage_error
 from madoguchi.messages import japanese
+from madoguchi.observability import logs
 
 log = logging.getLogger("madoguchi")
 EXIT_FAILURE = 1
@@ -105,7 +106,9 @@ def build_app() -> typer.Typer:
     app.add_typer(rules_cmd.build(), name="rules")
     ca, db = ca_cmd.build()
     cert, testcard = cert_cmd.build()
+    ca.command("publish-crls")(periodic_cmd.cmd_publish_crls)
     app.add_typer(ca, name="ca")
+    app.add_typer(periodic_cmd.build_registry(), name="registry")
     app.add_typer(db, name="db")
     app.add_typer(cert, name="cert")
     app.add_typer(testcard, name="testcard")
@@ -117,17 +120,15 @@ def build_app() -> typer.Typer:
     app.command("demo-data")(demo_cmd.cmd_demo_data)
     app.command("backup")(backup_cmd.cmd_backup)
     app.command("restore")(backup_cmd.cmd_restore)
+    app.command("run-periodic")(periodic_cmd.cmd_run_periodic)
+    app.command("systemd-units")(periodic_cmd.cmd_systemd_units)
     return app
 
 
 def configure_logging() -> None:
-    """Logs (English) go to MADOGUCHI_LOG_FILE when set, never to a person's screen."""
-    log.propagate = False
-    target = os.environ.get("MADOGUCHI_LOG_FILE")
-    handler: logging.Handler = logging.FileHandler(target) if target else logging.NullHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
+    """Logs (English) go to MADOGUCHI_LOG_FILE when set (``-``: standard error), never to a
+    person's screen otherwise; MADOGUCHI_LOG_FORMAT=json writes one JSON object per line."""
+    logs.configure()
 
 
 def main() -> None:

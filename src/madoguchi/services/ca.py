@@ -8,6 +8,7 @@ in services/crl_service.py.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -32,9 +33,11 @@ from madoguchi.rules.revocation import (
 )
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.ca_setup import KINDS, CaPolicy
-from madoguchi.services.ocsp_cache import issue_counter, status_counter
+from madoguchi.services.domain import issue_counter, status_counter
 from madoguchi.services.ocsp_service import OcspResponder
 from madoguchi.services.ports import Clock, UnitOfWork, UowFactory
+
+log = logging.getLogger("madoguchi.ca")
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +133,8 @@ class CaService:
                 )
             )
         uow.pki.add_certificates(records)
+        for rec in records:
+            log.info("signing %s certificate %s", rec.kind.value, rec.serial_hex)
         return records
 
     def issue(
@@ -171,6 +176,9 @@ class CaService:
             crl_writer.RevokedEntry(serial, now, reason, record.not_after)
         )
         uow.pki.set_status(kind, serial, status, now, reason, entry)
+        log.info(
+            "%s %s certificate %s (%s)", status.value, kind.value, f"{serial:x}", reason.rfc_name
+        )
         uow.pki.next_value(status_counter(kind))
         updated = uow.pki.certificate(kind, serial)
         assert updated is not None

@@ -13,7 +13,7 @@ from madoguchi.pki import crl as crl_writer
 from madoguchi.pki.authority import Authority
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.ca_setup import CaPolicy
-from madoguchi.services.ocsp_cache import status_counter
+from madoguchi.services.domain import status_counter
 from madoguchi.services.ports import Clock, UowFactory
 
 
@@ -31,6 +31,11 @@ class CrlPublisher:
         self.clock = clock
         self._cache: dict[tuple[CertKind, int | None], tuple[int, datetime, bytes]] = {}
         self._lock = threading.Lock()
+
+    def partitions(self, kind: CertKind) -> list[int]:
+        """The CRL partitions that hold at least one certificate of the CA of ``kind``."""
+        with self.uow_factory.read_only() as uow:
+            return uow.pki.partitions(kind)
 
     def publish(
         self, kind: CertKind, out: BinaryIO, *, partition: int | None = None

@@ -43,6 +43,22 @@ class ConcurrentUpdate(ServiceError):
         super().__init__("concurrent_update", f"{what} was changed by another terminal")
 
 
+# -- names the CA and the store share ---------------------------------------------------------
+def status_counter(kind: CertKind) -> str:
+    """The counter every hold and revocation of the CA of ``kind`` moves (OCSP, CRLs)."""
+    return f"status-gen:{kind.value}"
+
+
+def issue_counter(kind: CertKind) -> str:
+    """The counter every issuance of the CA of ``kind`` moves (its certificates' sequence)."""
+    return f"issue-seq:{kind.value}"
+
+
+#: the audit actions of a refusal: by the rules (logged by the services) and by a clerk
+REFUSED_BY_RULE, REFUSED_BY_CLERK = "counter.refused", "case.refuse"
+REFUSAL_KINDS = {REFUSED_BY_RULE: "rule", REFUSED_BY_CLERK: "clerk"}
+
+
 #: the hash before the first audit entry
 GENESIS = "0" * 64
 
@@ -238,6 +254,18 @@ class StoredResponder:
     key_pem: bytes
     not_before: datetime
     not_after: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CrlFact:
+    """The newest CRL of a CA's partition (``partition`` None: the full CRL)."""
+
+    kind: str
+    partition: int | None
+    number: int
+    this_update: datetime
+    next_update: datetime
+    entries: int
 
 
 @dataclass(frozen=True, slots=True)

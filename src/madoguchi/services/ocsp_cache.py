@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from madoguchi.rules.validity import CertKind
+from madoguchi.services.domain import issue_counter, status_counter
 
 #: (CA, serial, CertID hash algorithm name)
 CertIdKey = tuple[CertKind, int, str]
@@ -52,14 +53,6 @@ class OcspStoreReader(Protocol):
     def presigned(self, kind: CertKind, serial: int) -> tuple[bytes, datetime] | None:
         """The answer pre-signed for a SHA-1 CertID and its nextUpdate, if any."""
         ...
-
-
-def status_counter(kind: CertKind) -> str:
-    return f"status-gen:{kind.value}"
-
-
-def issue_counter(kind: CertKind) -> str:
-    return f"issue-seq:{kind.value}"
 
 
 def counters(kinds: tuple[CertKind, ...]) -> list[str]:

@@ -20,7 +20,8 @@ from typing import Protocol
 from madoguchi.pki.ocsp import build_request, get_path
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.ca_setup import KINDS
-from madoguchi.services.ocsp_cache import OcspStoreReader, status_counter
+from madoguchi.services.domain import status_counter
+from madoguchi.services.ocsp_cache import OcspStoreReader
 from madoguchi.services.ocsp_service import OcspResponder
 
 #: a status change is looked for again from this long before the export started (a

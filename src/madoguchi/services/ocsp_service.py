@@ -8,7 +8,7 @@ for it (then kept in the store and in memory), or in advance by :meth:`OcspRespo
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from cryptography.hazmat.primitives import hashes
@@ -20,13 +20,8 @@ from madoguchi.pki.errors import MalformedOcspRequest
 from madoguchi.pki.records import CertRecord
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.ca_setup import KINDS, CaPolicy
-from madoguchi.services.ocsp_cache import (
-    OcspMemory,
-    OcspStoreReader,
-    counters,
-    issue_counter,
-    status_counter,
-)
+from madoguchi.services.domain import issue_counter, status_counter
+from madoguchi.services.ocsp_cache import OcspMemory, OcspStoreReader, counters
 from madoguchi.services.ports import Clock, UnitOfWork, UowFactory
 
 SHA1 = ocsp.SUPPORTED_HASHES["sha1"]
@@ -49,9 +44,13 @@ class OcspResponder:
         *,
         reader: OcspStoreReader | None = None,
         memory_entries: int = 20_000,
+        on_answer: Callable[[str], None] = lambda source: None,
     ) -> None:
         """``reader`` reads :data:`OCSP_COUNTERS` and pre-signed answers cheaply (the store's
-        OcspReader); without one, they are read through a read-only unit of work."""
+        OcspReader); without one, they are read through a read-only unit of work.
+        ``on_answer`` is told where each answer came from: ``memory``, ``store``, ``signed``
+        (now) or ``error`` (the metrics)."""
+        self.on_answer = on_answer
         self.uow_factory = uow_factory
         self.authorities = dict(authorities)
         self.policy = policy
@@ -119,7 +118,11 @@ class OcspResponder:
         """The hot path, cheap enough to run on an event loop: the answer to request bytes
         seen before, from memory, if no status changed since (or None: call
         :meth:`answer`). No parsing, no signature, one small read of the counters."""
-        return self.memory.lookup(request_der, self.clock())
+        rereads = self.memory.rereads
+        der = self.memory.lookup(request_der, self.clock())
+        if der is not None:  # read again from the store after a status change, or not
+            self.on_answer("store" if self.memory.rereads != rereads else "memory")
+        return der
 
     def answer(self, request_der: bytes) -> bytes:
         """The DER answer to a DER request: from memory, else the pre-signed one from the
@@ -128,19 +131,23 @@ class OcspResponder:
         now = self.clock()
         remembered = self.memory.lookup(request_der, now)
         if remembered is not None:
+            self.on_answer("memory")
             return remembered
         try:
             query = ocsp.parse_request(request_der)
         except MalformedOcspRequest:
+            self.on_answer("error")
             return _error(x509_ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
         authority = ocsp.find_authority(query, list(self.authorities.values()))
         if authority is None:
+            self.on_answer("error")
             return _error(x509_ocsp.OCSPResponseStatus.UNAUTHORIZED)
         key = (authority.kind, query.serial, query.algorithm.name)
         if not query.has_extensions:
             self.memory.name(request_der, key)
         remembered = self.memory.get(key, now)
         if remembered is not None:
+            self.on_answer("memory")
             return remembered
         der, next_update, counter, generation = self._answer_from_store(authority.kind, query, now)
         refresh_at = next_update - self.policy.ocsp_validity / 4
@@ -158,6 +165,7 @@ class OcspResponder:
             generation = self._reader.counters()[status]  # before the answer, not after
             found = self._reader.presigned(kind, query.serial)
             if found is not None and found[1] - now > fresh_for:
+                self.on_answer("store")
                 return found[0], found[1], status, generation
         if not cacheable:  # signed for this request only: nothing is written
             with self.uow_factory.read_only() as reader:
@@ -167,12 +175,14 @@ class OcspResponder:
                 }
                 record = reader.pki.certificate(kind, query.serial)
             der, next_update = self._sign(record, kind, query.serial, query.algorithm, now)
+            self.on_answer("signed")
             counter = status if record is not None else issued
             return der, next_update, counter, generations[counter]
         with self.uow_factory() as uow:
             generations = {status: uow.pki.counter(status), issued: uow.pki.counter(issued)}
             cached = uow.pki.cached_ocsp(kind, query.serial)
             if cached is not None and cached.next_update - now > fresh_for:
+                self.on_answer("store")
                 return cached.der, cached.next_update, status, generations[status]
             # kept in the store: the row locked (PostgreSQL), so that a revocation committing
             # meanwhile waits, then replaces this answer, never the other way round
@@ -181,5 +191,6 @@ class OcspResponder:
             if record is not None:
                 uow.pki.put_ocsp(kind, query.serial, der, now, next_update)
                 uow.commit()
+        self.on_answer("signed")
         counter = status if record is not None else issued
         return der, next_update, counter, generations[counter]

@@ -20,6 +20,8 @@ from madoguchi.rules.validity import CertKind
 from madoguchi.services.audit import ChainReport, verify_chain
 from madoguchi.services.counter_base import procedure_of
 from madoguchi.services.domain import (
+    REFUSED_BY_CLERK,
+    REFUSED_BY_RULE,
     AuditEntry,
     Card,
     CardRenewalApplication,
@@ -31,9 +33,6 @@ from madoguchi.services.domain import (
 )
 from madoguchi.services.ports import Clock, UowFactory
 from madoguchi.services.registry import current_certificates
-
-#: the audit actions of a refusal: by the rules (logged by the service) and by a clerk
-REFUSED_BY_RULE, REFUSED_BY_CLERK = "counter.refused", "case.refuse"
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:

@@ -16,6 +16,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from madoguchi.observability.metrics import WRITER_WAIT
+
 
 def ensure_sqlite_directory(url: str) -> None:
     """SQLite creates the file but not its directory."""
@@ -191,7 +193,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             # read a row cannot later find it changed by another (the embedded default's
             # answer to SELECT ... FOR UPDATE; PostgreSQL locks rows instead).
             raw = _dbapi(conn.connection)
+            waited = time.perf_counter()
             gate.acquire(raw)
+            WRITER_WAIT.observe(time.perf_counter() - waited)
             try:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
             except BaseException:

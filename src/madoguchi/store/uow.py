@@ -19,6 +19,7 @@ from madoguchi.services.ports import close_unit_of_work, open_unit_of_work
 from madoguchi.store.checkpoint_repository import CheckpointRepository
 from madoguchi.store.counter_repository import CounterRepository
 from madoguchi.store.notice_repository import NoticeRepository
+from madoguchi.store.ops_queries import StoreOpsQueries
 from madoguchi.store.repositories import PkiRepository
 from madoguchi.store.staff_repository import StaffRepository
 
@@ -30,6 +31,7 @@ class _Base:
     staff: StaffRepository
     notices: NoticeRepository
     checkpoints: CheckpointRepository
+    ops: StoreOpsQueries
 
     def __init__(self, factory: sessionmaker[Session]) -> None:
         self._factory = factory
@@ -47,6 +49,7 @@ class _Base:
         self.staff = StaffRepository(self.session)
         self.notices = NoticeRepository(self.session)
         self.checkpoints = CheckpointRepository(self.session)
+        self.ops = StoreOpsQueries(self.session)
 
     def _close(self) -> None:
         try:

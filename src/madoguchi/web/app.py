@@ -17,6 +17,7 @@ from madoguchi.web import (
     api,
     errors,
     i18n,
+    ops,
     pki_routes,
     public,
     public_check,
@@ -33,7 +34,7 @@ from madoguchi.web.security import CSRF_COOKIE, SECURITY_HEADERS, ensure_csrf_co
 from madoguchi.web.templating import make_templates
 
 STATIC = Path(__file__).parent / "static"
-PKI_PREFIXES = ("/ocsp", "/crl/", "/ca/", "/healthz")
+PKI_PREFIXES = ("/ocsp", "/crl/", "/ca/", "/healthz", "/readyz", "/metrics")
 
 
 def create_app(container: Container) -> FastAPI:
@@ -82,6 +83,7 @@ def create_app(container: Container) -> FastAPI:
     errors.install(app)
     # outermost: OCSP answers skip the page middleware and the router altogether
     app.add_middleware(pki_routes.OcspEndpoint, responder=container.ocsp)
+    ops.install(app)  # /healthz, /readyz, /metrics; request ids and metrics (outermost)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(pki_routes.router())
     app.include_router(api.router())
@@ -95,9 +97,5 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(public.router())
     app.include_router(public_check.router())
     app.include_router(public_renewal.router())
-
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
     return app

@@ -69,6 +69,7 @@ class OcspEndpoint:
                 der = await run_in_threadpool(responder.answer, request_der)
         except Exception:  # the store is down…: an OCSP error, never a traceback
             log.exception("OCSP answer failed")
+            responder.on_answer("error")
             der = error_response(x509_ocsp.OCSPResponseStatus.INTERNAL_ERROR)
             headers = []
         await _send(send, 200, der, OCSP_RESPONSE.encode(), headers)

@@ -5,6 +5,7 @@ fails the test, so a new route must be classified."""
 
 from __future__ import annotations
 
+import io
 import re
 from types import SimpleNamespace
 from typing import Any
@@ -37,7 +38,8 @@ TABLE: list[tuple[str, int]] = [
     (r"^/staff/admin", ADMIN),
     (r"^/staff/", CLERK),
     (r"^/(ocsp|crl|ca)/", ANON),
-    (r"^/healthz$", ANON),
+    (r"^/(healthz|readyz)$", ANON),
+    (r"^/metrics$", CLERK),  # any staff token, or a loopback client (web/ops.py)
     (r"^/(checklist|offices|fees|check|card-renewal/.*)?$", ANON),
 ]
 
@@ -69,8 +71,10 @@ ROUTES = routes()
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     c: Container = demo_container(tmp_path_factory.mktemp("authz") / "data")
+    for kind in c.authorities:  # published CRLs: /readyz answers ready
+        c.crls.publish(kind, io.BytesIO())
     actor = Actor("admin", "main", "t")
-    with c.uow() as uow:
+    with c.uow.read_only() as uow:
         (person,) = uow.counter.find_residents(name="柏林台")
         (card,) = uow.counter.cards_of(person.id)
     case = c.counter.open_case(
@@ -113,7 +117,7 @@ def refused(status: int, location: str) -> bool:
 
 
 def call(client: TestClient, method: str, url: str, token: str | None, page_csrf: str) -> Any:
-    if url.startswith("/api/"):
+    if url.startswith(("/api/", "/metrics")):  # bearer tokens, not the page's session
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         if method == "GET":
             return client.get(url, headers=headers, follow_redirects=False)

@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from madoguchi.rules.validity import CertKind
-from madoguchi.services.ocsp_cache import OcspMemory, counters, issue_counter, status_counter
+from madoguchi.services.domain import issue_counter, status_counter
+from madoguchi.services.ocsp_cache import OcspMemory, counters
 
 NOW = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=18)

@@ -21,6 +21,7 @@ from typing import Protocol, Self
 
 from madoguchi.services.ports.counter import CounterReader, CounterRepo
 from madoguchi.services.ports.notices import NoticeReader, NoticeRepo
+from madoguchi.services.ports.ops import OpsReader
 from madoguchi.services.ports.pki import PkiReader, PkiRepo
 from madoguchi.services.ports.staff import (
     CheckpointReader,
@@ -38,6 +39,7 @@ __all__ = [
     "NestedUnitOfWork",
     "NoticeReader",
     "NoticeRepo",
+    "OpsReader",
     "PkiReader",
     "PkiRepo",
     "ReadOnlyUnitOfWork",
@@ -66,6 +68,8 @@ class ReadOnlyUnitOfWork(Protocol):
     def notices(self) -> NoticeReader: ...
     @property
     def checkpoints(self) -> CheckpointReader: ...
+    @property
+    def ops(self) -> OpsReader: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(
@@ -89,6 +93,9 @@ class UnitOfWork(Protocol):
     def notices(self) -> NoticeRepo: ...
     @property
     def checkpoints(self) -> CheckpointRepo: ...
+
+    @property
+    def ops(self) -> OpsReader: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(
