@@ -25,6 +25,7 @@ from madoguchi.web import (
     staff_documents,
     staff_notices,
     staff_supervisor,
+    verify_page,
 )
 from madoguchi.web.security import CSRF_COOKIE, SECURITY_HEADERS, ensure_csrf_cookie
 from madoguchi.web.templating import make_templates
@@ -88,6 +89,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(staff_supervisor.router())
     app.include_router(staff_admin.router())
     app.include_router(public.router())
+    app.include_router(verify_page.router())
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
