@@ -13,7 +13,6 @@ signatures; the real card is :class:`~madoguchi.relying.keys.JpkiSigningKey` ove
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -23,9 +22,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
-from reportlab.pdfgen import canvas
 
 from madoguchi.pki.facts import HolderFacts, facts_to_san
+from tests.support.documents import XML, make_pdf
+
+__all__ = ["XML", "make_pdf"]
 
 NOW = datetime.now(UTC)
 HOLDER = HolderFacts.create("帯広 花子", "2", date(1985, 7, 1), "北海道帯広市西5条南7丁目1番地")
@@ -117,20 +118,6 @@ def make_card(
         builder = builder.add_extension(facts_to_san(facts), critical=False)
     cert = builder.sign(ca.key, hashes.SHA256())
     return SoftwareCard(key, cert.public_bytes(Encoding.DER), (ca.cert.public_bytes(Encoding.DER),))
-
-
-def make_pdf(text: str = "application form") -> bytes:
-    buffer = io.BytesIO()
-    page = canvas.Canvas(buffer, pageCompression=0)  # the text stays findable in the file
-    page.drawString(100, 750, text)
-    page.save()
-    return buffer.getvalue()
-
-
-XML = (
-    '<?xml version="1.0" encoding="UTF-8"?>\n'
-    "<申請書><申請者><氏名>帯広 花子</氏名></申請者><内容>住所の変更</内容></申請書>\n"
-).encode()
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from madoguchi.relying.errors import MAX_DOCUMENT_BYTES, BadDocument, SigningRefused, TrustError
 from madoguchi.relying.signing import CardCmsSigner, sign_cms, sign_pdf, sign_xml
 from madoguchi.relying.verify import sniff, verify_document
+from tests.support.documents import PDF_TEXT
 from tests.unit.relying.conftest import NOW, XML, Ca, SoftwareCard, make_card, make_pdf
 
 
@@ -66,7 +67,7 @@ def test_a_valid_pdf_signature_names_the_signer_in_japanese(signed_pdf: bytes, c
 
 
 def test_a_byte_changed_in_the_signed_pdf_is_a_modification(signed_pdf: bytes, ca: Ca) -> None:
-    at = signed_pdf.index(b"application form")
+    at = signed_pdf.index(PDF_TEXT)
     changed = signed_pdf[:at] + b"APPLICATION FORM" + signed_pdf[at + 16 :]
     verdict = verify_document(changed, anchors=anchors(ca))
     assert not verdict.valid
