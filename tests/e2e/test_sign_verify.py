@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import json
 import re
-import signal
 import socket
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,66 +27,17 @@ from lxml import etree
 from playwright.sync_api import expect
 from signxml import XMLVerifier
 
-from madoguchi.relying.sandbox import missing_parts
 from tests.support.browser import chromium, shot
 from tests.support.documents import ASCII_XML, PDF_TEXT, XML, make_pdf
-from tests.support.pcsc import INSTALL, OPENSC_PKCS11
-from tests.support.processes import MADOGUCHI, free_port, madoguchi
-
-PYHANKO = MADOGUCHI.with_name("pyhanko")
-READY_TIMEOUT = 300.0
-
-
-def require_parts() -> None:
-    missing = missing_parts() + [str(p) for p in (OPENSC_PKCS11, PYHANKO) if not p.exists()]
-    if missing:
-        pytest.fail(f"missing for the sandbox: {', '.join(missing)}; {INSTALL}", pytrace=False)
+from tests.support.pcsc import OPENSC_PKCS11
+from tests.support.processes import madoguchi
+from tests.support.sandbox import PYHANKO, running_sandbox
 
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """`madoguchi sandbox --json`, until its one line says it is ready (then SIGTERM)."""
-    require_parts()
-    data = tmp_path_factory.mktemp("sandbox") / "data"
-    proc = subprocess.Popen(
-        [str(MADOGUCHI), "sandbox", "--data-dir", str(data), "--port", str(free_port()), "--json"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(proc.stdout or []), daemon=True)
-    reader.start()
-    try:
-        ready = _wait_ready(proc, lines)
-        ready["data_dir"] = data
+    with running_sandbox(tmp_path_factory.mktemp("sandbox") / "data") as ready:
         yield ready
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def _wait_ready(proc: subprocess.Popen[str], lines: list[str]) -> dict[str, Any]:
-    event = threading.Event()
-
-    def watch() -> None:
-        while proc.poll() is None and not any('"ready"' in line for line in lines):
-            event.wait(0.2)
-        event.set()
-
-    threading.Thread(target=watch, daemon=True).start()
-    event.wait(READY_TIMEOUT)
-    for line in lines:
-        if '"ready"' in line:
-            return dict(json.loads(line))
-    proc.kill()
-    raise AssertionError(
-        f"the sandbox did not start: {''.join(lines)} {proc.stderr.read() if proc.stderr else ''}"
-    )
 
 
 def run(

@@ -76,17 +76,20 @@ class VirtualReaders:
         conf.mkdir(parents=True, exist_ok=True)
         run.mkdir(parents=True, exist_ok=True)
         self.ports = [FIRST_PORT + i for i in range(PORT_STEP * len(self.names))]
+        entries = []
         for i, name in enumerate(self.names):
-            port = FIRST_PORT + PORT_STEP * i
             # vpcd keeps its connections in globals indexed by slot only, so two readers of
             # one loaded driver share them: each reader gets its own copy of the driver
             driver = VPCD_DRIVER if i == 0 else base / f"libifdvpcd-{i}.so"
             if driver != VPCD_DRIVER:
                 shutil.copyfile(VPCD_DRIVER, driver)
-            (conf / f"vpcd-{i}").write_text(
+            port = FIRST_PORT + PORT_STEP * i
+            entries.append(
                 f'FRIENDLYNAME "{name}"\nDEVICENAME   /dev/null:{port}\n'
                 f"LIBPATH      {driver}\nCHANNELID    {port}\n"
             )
+        # one file, so that pcscd (and OpenSC's reader and slot numbers) keep this order
+        (conf / "vpcd").write_text("\n".join(entries))
         self.socket = run / "pcscd.comm"
         self.env = {"PCSCLITE_CSOCK_NAME": str(self.socket)}
         self._log = (base / "pcscd.log").open("wb")
