@@ -134,6 +134,7 @@ def _sign(kind: str, infile: Path, outfile: Path, options: dict[str, Any]) -> No
         data = read_document(infile)
         if outfile.resolve() == infile.resolve():
             raise BadDocument("same_file", str(outfile))
+        signing.check_document(kind, data)  # before the card or the password is asked for
         trust = load_anchors(trust_paths)
         embed = options.pop("embed_revocation", True)
         reason = options.pop("reason", None)

@@ -123,6 +123,15 @@ def _limited(data: bytes) -> None:
         raise BadDocument("file_too_large", f"{len(data)} bytes")
 
 
+def check_document(kind: str, data: bytes) -> None:
+    """Refuse a file that cannot be signed as ``kind`` before the card is asked anything."""
+    _limited(data)
+    if kind == "pdf" and b"%PDF-" not in data[:1024]:
+        raise BadDocument("not_a_pdf", "no %PDF- header")
+    if kind == "xml":
+        parse_xml(data)
+
+
 # -- PDF --------------------------------------------------------------------------------------
 
 
