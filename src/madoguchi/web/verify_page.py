@@ -31,7 +31,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 
 from madoguchi.relying.errors import MAX_DOCUMENT_BYTES, RelyingError
 from madoguchi.relying.messages import STATUS_LABELS
-from madoguchi.web.security import CSRF_COOKIE, CsrfFailed, resolve_staff
+from madoguchi.web.security import CSRF_COOKIE, CsrfFailed, checked_form, resolve_staff
 from madoguchi.web.templating import render
 
 #: the whole multipart body: the file plus the CSRF token and the part headers
@@ -127,6 +127,9 @@ def router() -> APIRouter:
         if not length.isdigit() or int(length) > MAX_VERIFY_BODY:
             # refused before the body is read: a big upload is never received
             return _page(request, 413, error="file_too_large")
+        if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+            await checked_form(request)  # a form without a file: the token, then "choose one"
+            return _page(request, 422, error="no_document")
         parser = _InMemoryParser(
             request.headers, _limited(request), max_files=1, max_fields=4, max_part_size=16 * 1024
         )
@@ -134,7 +137,7 @@ def router() -> APIRouter:
             form = await parser.parse()
         except _TooLarge:
             return _page(request, 413, error="file_too_large")
-        except MultiPartException:
+        except (MultiPartException, KeyError):  # KeyError: a multipart type without boundary
             return _page(request, 400, error="invalid_request")
         try:
             if not _csrf_ok(request, form.get("csrf_token")):

@@ -24,6 +24,7 @@ from madoguchi.web import (
     staff_documents,
     staff_notices,
     staff_supervisor,
+    verify_page,
 )
 from tests.support.web import Browser, browser, csrf_of, demo_container
 
@@ -44,7 +45,7 @@ TABLE: list[tuple[str, int]] = [
     (r"^/staff/admin", ADMIN),
     (r"^/staff/", CLERK),
     (r"^/(ocsp|crl|ca)/", ANON),
-    (r"^/(checklist|offices|fees|check|card-renewal/.*)?$", ANON),
+    (r"^/(checklist|offices|fees|check|verify|card-renewal/.*)?$", ANON),
 ]
 MODULES = (
     pki_routes,
@@ -56,6 +57,7 @@ MODULES = (
     staff_supervisor,
     staff_admin,
     public,
+    verify_page,
 )
 
 

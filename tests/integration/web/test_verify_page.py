@@ -134,3 +134,15 @@ def test_an_upload_below_the_limit_stays_in_memory() -> None:
     upload = asyncio.run(parse())
     assert upload.file._rolled is False  # type: ignore[attr-defined]
     assert upload.size == 4 + 9 * 1024 * 1024
+
+
+def test_a_form_that_is_not_an_upload(web: Browser) -> None:
+    token = csrf_of(web.get("/verify").text)
+    plain = web.client.post("/verify", data={"csrf_token": token})
+    assert plain.status_code == 422
+    assert 'data-code="no_document"' in plain.text
+    assert web.client.post("/verify", data={"x": "1"}).status_code == 403
+    no_boundary = web.client.post(
+        "/verify", content=b"--b--", headers={"content-type": "multipart/form-data"}
+    )
+    assert no_boundary.status_code == 400
