@@ -4,7 +4,9 @@ set -euo pipefail
 PACKAGES=(openssl softhsm2 postgresql chromium fonts-ipaexfont poppler-utils zbar-tools
   # PC/SC: the daemon, the virtual reader, OpenSC (the independent JPKI client), and what
   # building pyscard needs (swig, the PC/SC headers); iproute2 for the tests' private network
-  pcscd vsmartcard-vpcd opensc swig libpcsclite-dev iproute2)
+  pcscd vsmartcard-vpcd opensc swig libpcsclite-dev iproute2
+  # curl: the relying parties' commands fetch CRLs with it (docs/relying-parties.md)
+  curl)
 # `sysdeps.sh bench` also installs the peers of the benchmarks (nginx, wrk)
 [ "${1:-}" = "bench" ] && PACKAGES+=(nginx-light wrk)
 missing=()
