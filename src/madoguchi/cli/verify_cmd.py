@@ -144,7 +144,7 @@ def _check_text(check: CertCheck | None) -> str:
     text = STATUS_LABELS.get(check.status, check.status)
     if check.revoked_at is not None:
         text += f"（{_when(check.revoked_at)}に失効）"
-    return f"{text}（{_when(check.moment)}時点）"
+    return f"{text}　{_when(check.moment)}時点"
 
 
 def _rows(signature: SignatureVerdict) -> list[tuple[str, str]]:
