@@ -6,8 +6,9 @@ PACKAGES=(openssl softhsm2 postgresql chromium fonts-ipaexfont poppler-utils zba
   # building pyscard needs (swig, the PC/SC headers); iproute2 for the tests' private network
   pcscd vsmartcard-vpcd opensc swig libpcsclite-dev iproute2
   # operations (issue 19): the nginx example is checked with `nginx -t` and served in a test;
-  # systemd-analyze verifies the units (systemd is on every Debian, listed to be sure)
-  nginx systemd)
+  # systemd-analyze verifies the units (systemd is on every Debian, listed to be sure);
+  # curl: the relying parties' commands fetch CRLs with it (docs/relying-parties.md)
+  nginx systemd curl)
 # `sysdeps.sh bench` also installs the other peers of the benchmarks (wrk)
 [ "${1:-}" = "bench" ] && PACKAGES+=(wrk)
 missing=()

@@ -5,6 +5,7 @@ Codes are stable English (logs, the API's ``detail``); a person reads the Japane
 
 from __future__ import annotations
 
+from madoguchi.relying.messages import RELYING_MESSAGES
 from madoguchi.rules.messages import ERROR_MESSAGES as RULE_MESSAGES
 from madoguchi.rules.pins import PinProblem
 
@@ -154,6 +155,7 @@ MESSAGES: dict[str, str] = {
     **CARD_MESSAGES,
     **SYSTEM_MESSAGES,
     **WEB_MESSAGES,
+    **RELYING_MESSAGES,
 }
 
 

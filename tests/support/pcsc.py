@@ -1,9 +1,10 @@
 """A real PC/SC stack for the tests: Debian's pcscd with vsmartcard's virtual reader (vpcd).
 
-pcscd and its vpcd reader run in a private network and mount namespace (``unshare``): the
-reader waits for a card on port 35963 of that namespace's own loopback, which nothing outside
-can reach, and pcscd's socket is bind-mounted from the test's directory, so a developer's own
-pcscd (and real readers) are left alone. Clients — OpenSC's tools, ``madoguchi card …`` —
+pcscd and its vpcd reader run in a private network and mount namespace (``unshare``, by
+:mod:`madoguchi.relying.sandbox`, the relying parties' sandbox): the reader waits for a card
+on port 35963 of that namespace's own loopback, which nothing outside can reach, and pcscd's
+socket is bind-mounted from the test's directory, so a developer's own pcscd (and real
+readers) are left alone. Clients — OpenSC's tools, ``madoguchi card …`` —
 find it through ``PCSCLITE_CSOCK_NAME``. A card is inserted by running
 ``madoguchi card serve-vpcd`` inside that network namespace (``nsenter``), and removed by
 stopping it.
@@ -16,24 +17,20 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from tests.support.processes import MADOGUCHI
+from madoguchi.relying.sandbox import VPCD_DRIVER, VirtualReaders
 
-VPCD_DRIVER = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
 OPENSC_PKCS11 = next(
     (Path(p) for p in sorted(glob.glob("/usr/lib/*/opensc-pkcs11.so"))),
     Path("/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so"),
 )
-PORT = 35963
 READER = "madoguchi virtual reader"
 INSTALL = (
     "install pcscd, vsmartcard-vpcd and opensc: `make sysdeps` (scripts/sysdeps.sh) or "
@@ -62,50 +59,19 @@ def require_pcsc_stack() -> None:
 
 
 class VirtualReader:
-    """pcscd with one vpcd reader, in its own namespaces; :meth:`insert` a vault card."""
+    """pcscd with one vpcd reader, in its own namespaces (the sandbox's
+    :class:`~madoguchi.relying.sandbox.VirtualReaders`); :meth:`insert` a vault card."""
 
     def __init__(self, base: Path) -> None:
         require_pcsc_stack()
-        self.base = base
-        conf, run = base / "reader.conf.d", base / "run"
-        conf.mkdir()
-        run.mkdir()
-        (conf / "vpcd").write_text(
-            f'FRIENDLYNAME "{READER}"\n'
-            f"DEVICENAME   /dev/null:{PORT}\n"
-            f"LIBPATH      {VPCD_DRIVER}\n"
-            f"CHANNELID    {PORT}\n"
-        )
-        self.socket = run / "pcscd.comm"
-        self.env = {"PCSCLITE_CSOCK_NAME": str(self.socket)}
-        self.log = (base / "pcscd.log").open("wb")
-        unshare = ["unshare", "--mount", "--net", "--propagation", "private"]
-        if os.geteuid() != 0:
-            unshare.insert(1, "--map-root-user")
-        script = (
-            "ip link set lo up && mkdir -p /run/pcscd && "
-            f"mount --bind {run} /run/pcscd && exec pcscd --foreground --config {conf}"
-        )
-        self.pcscd = subprocess.Popen(
-            [*unshare, "sh", "-c", script], stdout=self.log, stderr=subprocess.STDOUT
-        )
-        self._card: subprocess.Popen[bytes] | None = None
-        self._wait(lambda: self.socket.exists(), "pcscd's socket")
-
-    def _wait(self, ready: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not ready():
-            if self.pcscd.poll() is not None:
-                raise AssertionError(f"pcscd exited: {self.logs()}")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}: {self.logs()}")
-            time.sleep(0.05)
+        self._readers = VirtualReaders(base, [READER], timeout=30.0)
+        self.base, self.env, self.pcscd = base, self._readers.env, self._readers.pcscd
 
     def logs(self) -> str:
-        self.log.flush()
-        return (self.base / "pcscd.log").read_text(errors="replace")[-3000:]
+        return self._readers.logs()
 
     def card_present(self) -> bool:
+        """Whether OpenSC, the independent client, sees a card in the reader."""
         out = subprocess.run(
             ["opensc-tool", "--list-readers"],
             capture_output=True,
@@ -117,48 +83,17 @@ class VirtualReader:
 
     def insert(self, card_id: str, data_dir: Path) -> None:
         """Put the vault's card ``card_id`` in the reader (``madoguchi card serve-vpcd``)."""
-        assert self._card is None, "a card is already in the reader"
-        self._card = subprocess.Popen(
-            [
-                "nsenter",
-                f"--net=/proc/{self.pcscd.pid}/ns/net",
-                "--",
-                str(MADOGUCHI),
-                "card",
-                "serve-vpcd",
-                card_id,
-                "--port",
-                str(PORT),
-                "--data-dir",
-                str(data_dir),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        self._wait(self.card_present, f"card {card_id} in the reader")
+        self._readers.insert(0, card_id, data_dir)
+        self._readers.wait(self.card_present, f"OpenSC to see card {card_id}")
 
     def remove(self) -> str:
         """Pull the card out (SIGTERM to serve-vpcd); returns what serve-vpcd printed."""
-        assert self._card is not None, "no card in the reader"
-        card, self._card = self._card, None
-        card.send_signal(signal.SIGTERM)
-        out, err = card.communicate(timeout=15)
-        assert card.returncode == 0, err.decode()
-        self._wait(lambda: not self.card_present(), "the reader to be empty")
-        return out.decode()
+        out = self._readers.remove(0)
+        self._readers.wait(lambda: not self.card_present(), "the reader to be empty")
+        return out
 
     def close(self) -> None:
-        if self._card is not None:
-            self._card.kill()
-            self._card.wait()
-            self._card = None
-        self.pcscd.terminate()
-        try:
-            self.pcscd.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.pcscd.kill()
-            self.pcscd.wait()
-        self.log.close()
+        self._readers.close()
 
 
 @contextmanager

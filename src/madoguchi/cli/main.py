@@ -27,7 +27,10 @@ from madoguchi.cli import (
     notices_cmd,
     periodic_cmd,
     rules_cmd,
+    sandbox_cmd,
+    sign_cmd,
     staff_cmd,
+    verify_cmd,
 )
 from madoguchi.cli.errors import fail, translate_usage_error
 from madoguchi.messages import japanese
@@ -116,6 +119,9 @@ def build_app() -> typer.Typer:
     app.add_typer(staff_cmd.build(), name="staff")
     app.add_typer(notices_cmd.build(), name="notices")
     app.add_typer(card_cmd.build(), name="card")
+    app.add_typer(sign_cmd.build(), name="sign")
+    app.command("verify")(verify_cmd.cmd_verify)
+    app.command("sandbox")(sandbox_cmd.cmd_sandbox)
     app.command("serve")(ca_cmd.cmd_serve)
     app.command("demo-data")(demo_cmd.cmd_demo_data)
     app.command("backup")(backup_cmd.cmd_backup)

@@ -29,6 +29,7 @@ from madoguchi.web import (
     staff_documents,
     staff_notices,
     staff_supervisor,
+    verify_page,
 )
 from madoguchi.web.security import CSRF_COOKIE, SECURITY_HEADERS, ensure_csrf_cookie
 from madoguchi.web.templating import make_templates
@@ -97,5 +98,6 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(public.router())
     app.include_router(public_check.router())
     app.include_router(public_renewal.router())
+    app.include_router(verify_page.router())
 
     return app

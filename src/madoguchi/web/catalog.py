@@ -73,6 +73,10 @@ def runtime_messages() -> Iterator[str]:
     yield from public.STEP_LABELS.values()
     yield from public._WEEKDAYS
     yield from GENDER_LABELS.values()
+    from madoguchi.relying.messages import STATUS_LABELS, VERDICT_MESSAGES
+
+    yield from VERDICT_MESSAGES.values()
+    yield from STATUS_LABELS.values()
     yield "帯広市"
     from madoguchi.rules.fees import DEFAULT_FEE_SCHEDULE
 

@@ -40,7 +40,7 @@ TABLE: list[tuple[str, int]] = [
     (r"^/(ocsp|crl|ca)/", ANON),
     (r"^/(healthz|readyz)$", ANON),
     (r"^/metrics$", CLERK),  # any staff token, or a loopback client (web/ops.py)
-    (r"^/(checklist|offices|fees|check|card-renewal/.*)?$", ANON),
+    (r"^/(checklist|offices|fees|check|verify|card-renewal/.*)?$", ANON),
 ]
 
 
