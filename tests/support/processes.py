@@ -51,7 +51,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(data_dir: Path, *, port: int | None = None, workers: int = 1) -> Iterator[str]:
+def serving(
+    data_dir: Path,
+    *,
+    port: int | None = None,
+    workers: int = 1,
+    env: dict[str, str] | None = None,
+) -> Iterator[str]:
     """`madoguchi serve` in a real process on a loopback port; yields the base URL."""
     port = port or free_port()
     args = ["--workers", str(workers)] if workers != 1 else []
@@ -60,6 +66,7 @@ def serving(data_dir: Path, *, port: int | None = None, workers: int = 1) -> Ite
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, **(env or {})},
     )
     base = f"http://127.0.0.1:{port}"
     try:

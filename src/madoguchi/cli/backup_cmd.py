@@ -15,7 +15,6 @@ import typer
 from madoguchi.cli.common import DataDirOpt, JsonOpt, container, handled
 from madoguchi.cli.output import emit
 from madoguchi.services.errors import Refused
-from madoguchi.store.archive import create_backup, restore_backup
 
 ENV = "MADOGUCHI_BACKUP_PASSPHRASE"
 
@@ -38,6 +37,8 @@ def cmd_backup(
     json: JsonOpt = False,
 ) -> None:
     """データベース・認証局の鍵・カード・秘密情報・通知書の印刷単位を1つのファイルに保存します"""
+    from madoguchi.store.archive import create_backup
+
     with handled(json):
         c = container(data_dir)
         c.migrate()
@@ -69,6 +70,8 @@ def cmd_restore(
     json: JsonOpt = False,
 ) -> None:
     """バックアップを新しいデータディレクトリ（空のデータベース）に復元します"""
+    from madoguchi.store.archive import restore_backup
+
     with handled(json):
         c = container(data_dir)
         if not source.is_file():

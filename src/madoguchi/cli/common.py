@@ -6,18 +6,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from madoguchi.bootstrap import Container, build
 from madoguchi.card.errors import CardError
 from madoguchi.cli.errors import CliInputError, fail, fail_error
-from madoguchi.config import Settings
 from madoguchi.pki.errors import PkiError
 from madoguchi.rules.dates import JST
 from madoguchi.rules.errors import RuleError
 from madoguchi.services.errors import ServiceError
+
+if TYPE_CHECKING:
+    from madoguchi.bootstrap import Container
 
 EXIT_REFUSED = 1
 
@@ -81,5 +82,10 @@ DataDirOpt = Annotated[
 
 
 def container(data_dir: Path | None) -> Container:
+    """The services of the data directory (imported here: a rules command never loads the
+    store, the CA or pydantic; see cli/main.py)."""
+    from madoguchi.bootstrap import build
+    from madoguchi.config import Settings
+
     settings = Settings() if data_dir is None else Settings(data_dir=data_dir)
     return build(settings)

@@ -10,23 +10,15 @@ created at import time (DESIGN.md 7).
 
 from __future__ import annotations
 
-import logging
-import os
-
 from fastapi import FastAPI
 
 from madoguchi.bootstrap import build
 from madoguchi.config import Settings
+from madoguchi.runtime import configure_logging, private_files
 from madoguchi.web.app import create_app
 
 
 def create() -> FastAPI:
-    target = os.environ.get("MADOGUCHI_LOG_FILE")
-    log = logging.getLogger("madoguchi")
-    if target and not log.handlers:
-        handler = logging.FileHandler(target)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-        log.addHandler(handler)
-        log.setLevel(logging.INFO)
-        log.propagate = False
+    private_files()  # a worker creates the data directory's files 0600 too
+    configure_logging()
     return create_app(build(Settings()))
