@@ -18,7 +18,6 @@ returned mail.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import os
@@ -46,6 +45,7 @@ from madoguchi.services.domain import CardStatus, ResidentStatus
 from madoguchi.services.errors import NotFound, Refused
 from madoguchi.services.failpoints import failpoint
 from madoguchi.services.ports import Clock, UnitOfWorkPort, UowFactory
+from madoguchi.services.spreadsheet import SpreadsheetSafeWriter
 
 ACTIVE, PAUSED = "active", "paused"
 
@@ -455,7 +455,7 @@ class NoticeService:
         data = tmp.read_bytes()
         os.replace(tmp, pdf_path)
         buf = io.StringIO()
-        w = csv.writer(buf)
+        w = SpreadsheetSafeWriter(buf)  # no cell opens as a formula (issue 14, item 9)
         w.writerow(["number", "name", "address", "first_expiry", "items", "card_renewal_qr"])
         for c in kept:
             w.writerow(
