@@ -32,10 +32,10 @@ RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path, str]]:
     """A data directory made by the CLI (a CA and a clerk), served with its log inside it."""
     data = tmp_path_factory.mktemp("served") / "data"
-    log_file = data / "log" / "madoguchi.log"
+    log_file = data / "madoguchi.log"
     env = {"MADOGUCHI_LOG_FILE": str(log_file)}
     d = ("--data-dir", str(data))
-    madoguchi_json("ca", "init", *d, env=env)
+    madoguchi_json("ca", "init", *d)  # creates the data directory; the log goes inside it
     madoguchi_json(
         "staff",
         *("add", "--login", "clerk", "--name", "窓口 一子", "--role", "clerk", "--office", "main"),

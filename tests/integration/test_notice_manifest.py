@@ -19,7 +19,6 @@ from madoguchi.rules.items import Item
 from madoguchi.services.audit import Actor
 from madoguchi.services.domain import Resident, ResidentStatus
 from madoguchi.services.registry import new_resident_id
-from madoguchi.services.spreadsheet import SpreadsheetSafeWriter, neutralise
 from tests.support.clock import FakeClock
 
 MAIN = Actor("clerk01", "main", "T1")
@@ -128,6 +127,8 @@ def test_manifest_cells_never_open_as_formulas(c: Container) -> None:
     ],
 )
 def test_neutralise_the_owasp_way(cell: str, written: str) -> None:
+    from madoguchi.services.spreadsheet import SpreadsheetSafeWriter, neutralise
+
     assert neutralise(cell) == written
     buf = io.StringIO()
     SpreadsheetSafeWriter(buf).writerow([cell, "x"])

@@ -1,0 +1,229 @@
+"""Start-up of the `madoguchi` command and of the server (issue 14, item 17).
+
+The peer is Typer and Rich themselves, on the same machine in the same run: a fresh
+interpreter that does ``import typer, rich`` (the issue's yardstick) and, as a second
+yardstick, a one-command Typer application with one option that prints through Rich — what
+any Typer CLI pays, since Typer 0.29 coerces options with pydantic. Every figure is the
+median of several fresh processes (wall time, from spawn to exit).
+
+    python -m bench --only startup
+    python -m bench.startup_bench          # on its own, prints the figures
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import httpx
+
+from bench import report
+
+PYTHON = sys.executable
+MADOGUCHI = str(Path(sys.executable).with_name("madoguchi"))
+MINIMAL_TYPER = textwrap.dedent(
+    """
+    import typer
+    app = typer.Typer(add_completion=False)
+    @app.command()
+    def fee(on: str = typer.Option(...), json: bool = False) -> None:
+        from rich.console import Console
+        from rich.table import Table
+        table = Table(show_header=False)
+        table.add_row("on", on)
+        Console().print(table)
+    app()
+    """
+)
+
+
+def wall(argv: Sequence[str], runs: int, env: dict[str, str] | None = None) -> float:
+    """Median wall time of ``runs`` fresh processes (one unmeasured warm-up first)."""
+    times = []
+    for i in range(runs + 1):
+        t0 = time.perf_counter()
+        subprocess.run(
+            list(argv), check=True, capture_output=True, env={**os.environ, **(env or {})}
+        )
+        if i:
+            times.append(time.perf_counter() - t0)
+    return report.median(times)
+
+
+def serve_start(data: Path, runs: int, workers: int = 1) -> float:
+    """Median time from spawning `madoguchi serve` to its first /healthz answer."""
+    times = []
+    for i in range(runs + 1):
+        with socket_port() as port:
+            t0 = time.perf_counter()
+            args = ["--workers", str(workers)] if workers > 1 else []
+            proc = subprocess.Popen(
+                [MADOGUCHI, "serve", "--data-dir", str(data), "--port", str(port), *args],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                while True:
+                    try:
+                        if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).is_success:
+                            break
+                    except httpx.HTTPError:
+                        if proc.poll() is not None:
+                            raise RuntimeError("serve exited") from None
+                        time.sleep(0.02)
+                if i:
+                    times.append(time.perf_counter() - t0)
+            finally:
+                proc.terminate()
+                proc.wait(timeout=60)
+    return report.median(times)
+
+
+class socket_port:
+    def __enter__(self) -> int:
+        import socket
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return int(s.getsockname()[1])
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def run(quick: bool) -> report.Result:
+    runs = 3 if quick else 9
+    typer_rich = wall([PYTHON, "-c", "import typer, rich"], runs)
+    with tempfile.TemporaryDirectory() as tmp:
+        minimal = Path(tmp) / "minimal.py"
+        minimal.write_text(MINIMAL_TYPER)
+        typer_app = wall([PYTHON, str(minimal), "--on", "2026-11-29"], runs)
+        data = Path(tmp) / "data"
+        subprocess.run(
+            [MADOGUCHI, "ca", "init", "--data-dir", str(data)], check=True, capture_output=True
+        )
+        env = {"MADOGUCHI_DATA_DIR": str(data)}
+        rules = wall([MADOGUCHI, "rules", "fee", "--on", "2026-11-29"], runs)
+        rules_json = wall(
+            [
+                MADOGUCHI,
+                "rules",
+                "expiry",
+                "--kind",
+                "sign",
+                "--birth",
+                "1980-07-01",
+                "--issued",
+                "2026-04-01",
+                "--card-expiry",
+                "2035-07-01",
+                "--json",
+            ],
+            runs,
+        )
+        helps = {
+            group: wall([MADOGUCHI, *group.split(), "--help"], runs)
+            for group in ("ca init", "staff add", "notices dispatch", "backup", "serve")
+        }
+        audit = wall([MADOGUCHI, "audit", "verify"], runs, env)
+        serve1 = serve_start(data, max(1, runs // 3))
+        serve2 = serve_start(data, max(1, runs // 3), workers=2)
+    peer = "python -c 'import typer, rich'"
+    figures = [
+        report.figure(
+            "madoguchi rules fee --on 2026-11-29",
+            rules,
+            "s",
+            peer=typer_rich,
+            peer_name=peer,
+            better="lower",
+            target="<= 2",
+            notes=f"against a one-command Typer+Rich app ({typer_app:.2f} s): "
+            f"{rules / typer_app:.2f}×",
+        ),
+        report.figure(
+            "madoguchi rules expiry … --json",
+            rules_json,
+            "s",
+            peer=typer_rich,
+            peer_name=peer,
+            better="lower",
+            target="<= 2",
+        ),
+        report.figure(
+            "a one-command Typer app with one option, printing a Rich table — Typer's floor",
+            typer_app,
+            "s",
+            peer=typer_rich,
+            peer_name=peer,
+            better="lower",
+            notes="Typer 0.29 builds a pydantic TypeAdapter per option: pydantic is loaded "
+            "by any command that takes an option",
+        ),
+        *(
+            report.figure(
+                f"madoguchi {group} --help (the command's start)",
+                seconds,
+                "s",
+                peer=typer_rich,
+                peer_name=peer,
+                better="lower",
+                target="<= 4",
+            )
+            for group, seconds in helps.items()
+        ),
+        report.figure(
+            "madoguchi audit verify (a command that opens the store)",
+            audit,
+            "s",
+            peer=typer_rich,
+            peer_name=peer,
+            better="lower",
+            notes="includes SQLAlchemy, the migrations check and the chain's verification",
+        ),
+        report.figure(
+            "madoguchi serve: spawn to the first /healthz answer",
+            serve1,
+            "s",
+            peer=typer_rich,
+            peer_name=peer,
+            better="lower",
+        ),
+        report.figure(
+            "madoguchi serve --workers 2: spawn to the first /healthz answer",
+            serve2,
+            "s",
+            peer=typer_rich,
+            peer_name=peer,
+            better="lower",
+        ),
+    ]
+    notes = [
+        f"Medians of {runs} fresh processes each after one warm-up (serve: "
+        f"{max(1, runs // 3)}), wall time from spawn to exit, on the machine above while "
+        "other work ran; the yardstick is measured in the same run, so the ratios travel.",
+        "How: `madoguchi.cli.main` imports no command; `COMMANDS` names each command's module, "
+        "imported when the command runs (and `--help` lists them from their registered help "
+        "lines). A rules command loads Typer, Rich, pydantic (through Typer) and "
+        "`madoguchi.rules`; never SQLAlchemy, Alembic, cryptography or the web application "
+        "(tests/e2e/test_cli_startup.py guards it without timing).",
+    ]
+    return report.result(
+        "startup",
+        "Start-up of the madoguchi command and server",
+        figures,
+        notes,
+        {"runs": runs},
+    )
+
+
+if __name__ == "__main__":
+    for f in run("--quick" in sys.argv)["figures"]:
+        ratio = f"{f['ratio']:.2f}×" if f["ratio"] else ""
+        print(f"{f['name']}: {f['ours']:.3f} s {ratio} {f['notes']}")
