@@ -92,7 +92,8 @@ class VirtualReader:
         self._card: subprocess.Popen[bytes] | None = None
         self._wait(lambda: self.socket.exists(), "pcscd's socket")
 
-    def _wait(self, ready: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
+    def _wait(self, ready: Callable[[], bool], what: str, timeout: float = 180.0) -> None:
+        """Poll a readiness condition; ``timeout`` is a hang guard for a loaded machine."""
         deadline = time.monotonic() + timeout
         while not ready():
             if self.pcscd.poll() is not None:
@@ -142,7 +143,7 @@ class VirtualReader:
         assert self._card is not None, "no card in the reader"
         card, self._card = self._card, None
         card.send_signal(signal.SIGTERM)
-        out, err = card.communicate(timeout=15)
+        out, err = card.communicate(timeout=180)
         assert card.returncode == 0, err.decode()
         self._wait(lambda: not self.card_present(), "the reader to be empty")
         return out.decode()
@@ -154,7 +155,7 @@ class VirtualReader:
             self._card = None
         self.pcscd.terminate()
         try:
-            self.pcscd.wait(timeout=10)
+            self.pcscd.wait(timeout=60)
         except subprocess.TimeoutExpired:
             self.pcscd.kill()
             self.pcscd.wait()
