@@ -84,8 +84,17 @@ DataDirOpt = Annotated[
 def container(data_dir: Path | None) -> Container:
     """The services of the data directory (imported here: a rules command never loads the
     store, the CA or pydantic; see cli/main.py)."""
+    from pydantic import ValidationError
+
     from madoguchi.bootstrap import build
     from madoguchi.config import Settings
 
-    settings = Settings() if data_dir is None else Settings(data_dir=data_dir)
+    try:
+        settings = Settings() if data_dir is None else Settings(data_dir=data_dir)
+    except ValidationError as exc:
+        problems = "; ".join(str(e.get("msg", "")) for e in exc.errors())
+        raise CliInputError(
+            "invalid_settings",
+            f"設定（環境変数 MADOGUCHI_…）が正しくありません: {problems}",
+        ) from None
     return build(settings)
