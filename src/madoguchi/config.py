@@ -9,7 +9,6 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-
 DEMO_POLICY_ARC = "1.3.6.1.4.1.32473.1"  # RFC 5612's documentation enterprise number
 _MAX_ARC = 2**32 - 1
 
