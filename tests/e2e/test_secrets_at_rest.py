@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
+import stat
 from pathlib import Path
 
 import pytest
@@ -77,6 +78,7 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         env=env,
     )
     madoguchi_json("notices", "dispatch", "--campaign", "S", *d, env=env)
+    madoguchi_json("audit", "checkpoint", *d, env=env)
     madoguchi_json(
         "backup",
         "--out",
@@ -143,3 +145,18 @@ def test_no_twelve_digit_number(system: tuple[Path, Path]) -> None:
     for path in [*files(data), log_file]:
         if path.suffix in (".csv", ".json", ".log", ".txt", ".jsonl") or path == log_file:
             assert not TWELVE.search(path.read_bytes()), path
+
+
+def test_every_file_is_private(system: tuple[Path, Path]) -> None:
+    """Issue 14, item 10: made through the CLI (demo data, notice batches, an audit
+    checkpoint, a backup, the log), every file is 0600 and every folder 0700."""
+    data, log_file = system
+    backup = data.parent / "b.backup"
+    kinds = {p.suffix for p in data.rglob("*")} | {p.name for p in data.iterdir()}
+    assert {".pdf", ".csv", ".card", "audit", "notices", "keys", "madoguchi.db"} <= kinds
+    wrong = [
+        f"{oct(stat.S_IMODE(p.stat().st_mode))} {p}"
+        for p in [data, *data.rglob("*"), log_file, backup]
+        if stat.S_IMODE(p.stat().st_mode) != (0o700 if p.is_dir() else 0o600)
+    ]
+    assert not wrong, wrong
