@@ -109,21 +109,6 @@ def issue_one(c: Container, ca: CaService, keys: list[CardKey], i: int) -> None:
         uow.commit()
 
 
-def issue_linted(c: Container, ca: CaService, keys: list[CardKey], i: int) -> None:
-    """:func:`issue_one` with pkilint judging both certificates before the commit, as
-    Let's Encrypt's Boulder lints each certificate (with zlint) before it signs it: the
-    cost of linting every issuance (issue 14, item 14; not adopted, docs/pki.md)."""
-    from tests.support.pkilint import lint
-
-    with c.uow() as uow:
-        records = ca.issue_many_in(uow, _requests(keys, i))
-        for rec in records:
-            if lint("certificate", rec.der):
-                raise RuntimeError(f"pkilint refused {rec.serial_hex}")
-        uow.counter.append_audits(_audits(ca, records, i))
-        uow.commit()
-
-
 def issue_bulk(c: Container, ca: CaService, keys: list[CardKey], i: int, size: int) -> None:
     """``size`` issuances (issuances ``i*size …``) in one transaction: bulk issuance."""
     block = range(i * size, (i + 1) * size)
@@ -292,20 +277,6 @@ def run(quick: bool) -> report.Result:
                     target=">= 0.5",
                 )
             )
-
-        linted_rate = rate(lambda i: issue_linted(c, ca, keys, i), max(10, n // 10), 10**7, warm=2)
-        figures.append(
-            report.figure(
-                "SQLite, one transaction an issuance, both certificates linted by pkilint "
-                "before the commit (Boulder-style pre-issuance lint)",
-                linted_rate,
-                "issuances/s",
-                peer=peer,
-                peer_name=peer_name,
-                notes=f"not adopted: {1000 / linted_rate - 1000 / sqlite_rate:.0f} ms more an "
-                f"issuance ({sqlite_rate / linted_rate:.0f}× slower); the suite lints instead",
-            )
-        )
 
         full_sync(c)
         full_rate = rate(lambda i: issue_one(c, ca, keys, i), n, 10**6)
