@@ -56,7 +56,9 @@ def wall(argv: Sequence[str], runs: int, env: dict[str, str] | None = None) -> f
     return report.median(times)
 
 
-def serve_start(data: Path, runs: int, workers: int = 1) -> float:
+def serve_start(
+    data: Path, runs: int, workers: int = 1, env: dict[str, str] | None = None
+) -> float:
     """Median time from spawning `madoguchi serve` to its first /healthz answer."""
     times = []
     for i in range(runs + 1):
@@ -67,6 +69,7 @@ def serve_start(data: Path, runs: int, workers: int = 1) -> float:
                 [MADOGUCHI, "serve", "--data-dir", str(data), "--port", str(port), *args],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
+                env={**os.environ, **(env or {})},
             )
             try:
                 while True:
@@ -95,6 +98,11 @@ class socket_port:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+# an older tree's src/ (and MADOGUCHI_STARTUP_BEFORE_LABEL, what to call it), measured in
+# the same run: `git archive <commit> | tar -x -C /tmp/old`, then point this at /tmp/old/src
+BEFORE_ENV = "MADOGUCHI_STARTUP_BEFORE"
 
 
 def run(quick: bool) -> report.Result:
@@ -134,6 +142,14 @@ def run(quick: bool) -> report.Result:
         audit = wall([MADOGUCHI, "audit", "verify"], runs, env)
         serve1 = serve_start(data, max(1, runs // 3))
         serve2 = serve_start(data, max(1, runs // 3), workers=2)
+        before: dict[str, float] = {}
+        old_src = os.environ.get(BEFORE_ENV)
+        if old_src:  # the same commands with an older tree first on the path
+            old = {"PYTHONPATH": old_src}
+            before["rules fee"] = wall([MADOGUCHI, "rules", "fee", "--on", "2026-11-29"], runs, old)
+            before["ca init --help"] = wall([MADOGUCHI, "ca", "init", "--help"], runs, old)
+            before["audit verify"] = wall([MADOGUCHI, "audit", "verify"], runs, {**env, **old})
+            before["serve"] = serve_start(data, max(1, runs // 3), env=old)
     peer = "python -c 'import typer, rich'"
     figures = [
         report.figure(
@@ -203,6 +219,19 @@ def run(quick: bool) -> report.Result:
             peer_name=peer,
             better="lower",
         ),
+    ]
+    figures += [
+        report.figure(
+            f"before ({os.environ.get(BEFORE_ENV + '_LABEL', os.environ.get(BEFORE_ENV))}): "
+            f"madoguchi {what}",
+            seconds,
+            "s",
+            peer=typer_rich,
+            peer_name=peer,
+            better="lower",
+            notes="every command imported at start",
+        )
+        for what, seconds in before.items()
     ]
     notes = [
         f"Medians of {runs} fresh processes each after one warm-up (serve: "
