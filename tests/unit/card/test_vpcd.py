@@ -130,8 +130,9 @@ def test_serve_counts_the_commands_and_returns_when_vpcd_hangs_up(
     assert fake.conn is not None
     fake.conn.close()
     fake.conn = None
-    thread = next(t for t in threading.enumerate() if t.name.startswith("vpcd-serve"))
-    thread.join(120)  # serve returns when vpcd hangs up: wait for that, not for a clock
+    for thread in threading.enumerate():  # none left when serve has returned already
+        if thread.name == "vpcd-serve":
+            thread.join(120)  # serve returns when vpcd hangs up: wait for that, not a clock
     assert served == [2]
 
 
