@@ -50,14 +50,16 @@ def environment(extra: dict[str, str] | None = None) -> dict[str, str]:
     return {**env, **(extra or {})}
 
 
-def wall(argv: Sequence[str], runs: int, env: dict[str, str] | None = None) -> float:
-    """Median wall time of ``runs`` fresh processes (one unmeasured warm-up first, which
-    also writes the bytecode caches)."""
+def wall(
+    argv: Sequence[str], runs: int, env: dict[str, str] | None = None, *, warm: bool = True
+) -> float:
+    """Median wall time of ``runs`` fresh processes (after one unmeasured warm-up, which
+    also writes the bytecode caches, unless ``warm`` is False)."""
     times = []
-    for i in range(runs + 1):
+    for i in range(runs + (1 if warm else 0)):
         t0 = time.perf_counter()
         subprocess.run(list(argv), check=True, capture_output=True, env=environment(env))
-        if i:
+        if i or not warm:
             times.append(time.perf_counter() - t0)
     return report.median(times)
 
@@ -113,11 +115,10 @@ BEFORE_ENV = "MADOGUCHI_STARTUP_BEFORE"
 
 def run(quick: bool) -> report.Result:
     runs = 3 if quick else 9
-    typer_rich = wall([PYTHON, "-c", "import typer, rich"], runs)
+    serve_runs = max(1, runs // 3)
     with tempfile.TemporaryDirectory() as tmp:
         minimal = Path(tmp) / "minimal.py"
         minimal.write_text(MINIMAL_TYPER)
-        typer_app = wall([PYTHON, str(minimal), "--on", "2026-11-29"], runs)
         data = Path(tmp) / "data"
         subprocess.run(
             [MADOGUCHI, "ca", "init", "--data-dir", str(data)],
@@ -126,39 +127,57 @@ def run(quick: bool) -> report.Result:
             env=environment(),
         )
         env = {"MADOGUCHI_DATA_DIR": str(data)}
-        rules = wall([MADOGUCHI, "rules", "fee", "--on", "2026-11-29"], runs)
-        rules_json = wall(
-            [
-                MADOGUCHI,
-                "rules",
-                "expiry",
-                "--kind",
-                "sign",
-                "--birth",
-                "1980-07-01",
-                "--issued",
-                "2026-04-01",
-                "--card-expiry",
-                "2035-07-01",
-                "--json",
-            ],
-            runs,
-        )
-        helps = {
-            group: wall([MADOGUCHI, *group.split(), "--help"], runs)
-            for group in ("ca init", "staff add", "notices dispatch", "backup", "serve")
+        expiry = ["--kind", "sign", "--birth", "1980-07-01", "--issued", "2026-04-01"]
+        commands: dict[str, tuple[list[str], dict[str, str]]] = {
+            "typer+rich": ([PYTHON, "-c", "import typer, rich"], {}),
+            "typer app": ([PYTHON, str(minimal), "--on", "2026-11-29"], {}),
+            "rules fee": ([MADOGUCHI, "rules", "fee", "--on", "2026-11-29"], {}),
+            "rules expiry": (
+                [MADOGUCHI, "rules", "expiry", *expiry, "--card-expiry", "2035-07-01", "--json"],
+                {},
+            ),
+            **{
+                f"{group} --help": ([MADOGUCHI, *group.split(), "--help"], {})
+                for group in ("ca init", "staff add", "notices dispatch", "backup", "serve")
+            },
+            "audit verify": ([MADOGUCHI, "audit", "verify"], env),
         }
-        audit = wall([MADOGUCHI, "audit", "verify"], runs, env)
-        serve1 = serve_start(data, max(1, runs // 3))
-        serve2 = serve_start(data, max(1, runs // 3), workers=2)
-        before: dict[str, float] = {}
         old_src = os.environ.get(BEFORE_ENV)
         if old_src:  # the same commands with an older tree first on the path
             old = {"PYTHONPATH": old_src}
-            before["rules fee"] = wall([MADOGUCHI, "rules", "fee", "--on", "2026-11-29"], runs, old)
-            before["ca init --help"] = wall([MADOGUCHI, "ca", "init", "--help"], runs, old)
-            before["audit verify"] = wall([MADOGUCHI, "audit", "verify"], runs, {**env, **old})
-            before["serve"] = serve_start(data, max(1, runs // 3), env=old)
+            for name in ("rules fee", "ca init --help", "audit verify"):
+                argv, extra = commands[name]
+                commands[f"before: {name}"] = (argv, {**extra, **old})
+        # round after round, every command once: a load that comes and goes on a shared
+        # machine falls on all of them alike (one unmeasured round first writes the caches)
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        for i in range(runs + 1):
+            for name, (argv, extra) in commands.items():
+                seconds = wall(argv, 1, extra, warm=False)
+                if i:
+                    times[name].append(seconds)
+        t = {name: report.median(values) for name, values in times.items()}
+        serves: dict[str, list[float]] = {"serve": [], "serve 2": [], "before: serve": []}
+        for _ in range(serve_runs):
+            serves["serve"].append(serve_start(data, 1))
+            serves["serve 2"].append(serve_start(data, 1, workers=2))
+            if old_src:
+                serves["before: serve"].append(serve_start(data, 1, env={"PYTHONPATH": old_src}))
+        t |= {name: report.median(values) for name, values in serves.items() if values}
+    typer_rich, typer_app, rules, rules_json = (
+        t["typer+rich"],
+        t["typer app"],
+        t["rules fee"],
+        t["rules expiry"],
+    )
+    helps = {g: t[f"{g} --help"] for g in ("ca init", "staff add", "notices dispatch", "backup")}
+    helps["serve"] = t["serve --help"]
+    audit, serve1, serve2 = t["audit verify"], t["serve"], t["serve 2"]
+    before = {
+        name.removeprefix("before: "): seconds
+        for name, seconds in t.items()
+        if name.startswith("before: ")
+    }
     peer = "python -c 'import typer, rich'"
     figures = [
         report.figure(
@@ -243,8 +262,9 @@ def run(quick: bool) -> report.Result:
         for what, seconds in before.items()
     ]
     notes = [
-        f"Medians of {runs} fresh processes each after one warm-up (serve: "
-        f"{max(1, runs // 3)}), wall time from spawn to exit, with bytecode caches as an "
+        f"Medians of {runs} rounds after one warm-up round, each round running every command "
+        f"once in turn (serve: {serve_runs} rounds); wall time from spawn to exit (serve: to "
+        "its first /healthz answer), with bytecode caches as an "
         "installed CLI has them, on the machine above while other work ran; the yardstick is "
         "measured in the same run, so the ratios travel.",
         "How: `madoguchi.cli.main` imports no command; `COMMANDS` names each command's module, "
