@@ -265,8 +265,14 @@ def run(quick: bool) -> report.Result:
         f"Medians of {runs} rounds after one warm-up round, each round running every command "
         f"once in turn (serve: {serve_runs} rounds); wall time from spawn to exit (serve: to "
         "its first /healthz answer), with bytecode caches as an "
-        "installed CLI has them, on the machine above while other work ran; the yardstick is "
+        "installed CLI has them, on the machine this section names, while other work ran; the yardstick is "
         "measured in the same run, so the ratios travel.",
+        f"Typer's own floor is {typer_app / typer_rich:.1f}× the bare `import typer, rich`: "
+        "Typer 0.29 coerces every option through a pydantic TypeAdapter, so any command with "
+        "an option loads pydantic. A rules command is "
+        f"{rules / typer_app:.2f}× that floor; 2× the bare import is out of reach while the "
+        "CLI is built on Typer 0.29 (a Typer without pydantic, or no Typer for the rules "
+        "commands, would be the way there).",
         "How: `madoguchi.cli.main` imports no command; `COMMANDS` names each command's module, "
         "imported when the command runs (and `--help` lists them from their registered help "
         "lines). A rules command loads Typer, Rich, pydantic (through Typer) and "
