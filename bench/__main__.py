@@ -31,6 +31,8 @@ MODULES: list[tuple[int | None, str]] = [
     (6, "letters"),
     (3, "ocsp"),
     (5, "api"),
+    (None, "prelint"),
+    (None, "startup"),
 ]
 
 

@@ -369,6 +369,10 @@ def render_markdown(doc: dict[str, Any]) -> str:
         ran = f"`bench/{res['id']}_bench.py`, ran {res.get('seconds', 0):.0f} s"
         if res.get("date") and res["date"] != doc["date"]:
             ran += f", run of {res['date']}"
+        own = res.get("machine")
+        if own and own != doc["machine"]:
+            load = ", ".join(str(x) for x in own.get("load_average", []))
+            ran += f", on {own['cores']} cores of {own['cpu']} (load average {load})"
         if res.get("quick"):
             ran += ", **quick run** (small sizes)"
         out.append(f"({ran}{'; ' + params if params else ''}.)")
@@ -395,11 +399,16 @@ def write_docs(
     """Write the raw figures and the rendered report; with ``merge``, results of other
     benchmarks already in ``json_path`` are kept (a partial run replaces only its own)."""
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    here = machine()
+    header, header_date = here, now
     for res in results:
         res.setdefault("date", now)
         res.setdefault("quick", quick)
+        res.setdefault("machine", here)  # a partial run's figures say where they were taken
     if merge and json_path.exists():
         old = json.loads(json_path.read_text())
+        # the header keeps the machine and date of the run the other figures come from
+        header, header_date = old.get("machine", here), old.get("date", now)
         merged = {r["id"]: r for r in old.get("results", [])}
         merged.update({r["id"]: r for r in results})
         results = sorted(
@@ -407,10 +416,10 @@ def write_docs(
         )
         seconds = sum(r.get("seconds", 0) for r in results)
     doc = {
-        "date": now,
+        "date": header_date,
         "quick": any(r.get("quick") for r in results),
         "seconds": seconds,
-        "machine": machine(),
+        "machine": header,
         "results": results,
     }
     json_path.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import itertools
+import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.support.postgres import create_database, postgres_server
+
+# The suite starts hundreds of Python processes (the CLI, servers, workers). Without bytecode
+# caches each one compiles every module it imports again — about a second each on this
+# machine — so caches are written and used even where the environment says otherwise
+# (PYTHONDONTWRITEBYTECODE): the processes run as an installed madoguchi would.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
 
 _names = itertools.count()
 

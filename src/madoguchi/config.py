@@ -6,8 +6,30 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEMO_POLICY_ARC = "1.3.6.1.4.1.32473.1"  # RFC 5612's documentation enterprise number
+_MAX_ARC = 2**32 - 1
+
+
+def check_oid(value: str, setting: str) -> str:
+    """A dotted OID whose every arc fits in 32 bits (what pkilint, Go's crypto/x509 and many
+    other relying parties accept); ValueError with the setting's name otherwise."""
+    arcs = value.split(".")
+    if (
+        len(arcs) < 2
+        or not all(a.isdigit() and (a == "0" or not a.startswith("0")) for a in arcs)
+        or int(arcs[0]) > 2
+        or (int(arcs[0]) < 2 and int(arcs[1]) > 39)
+    ):
+        raise ValueError(f"{setting}: {value!r} is not a dotted object identifier")
+    if any(int(a) > _MAX_ARC for a in arcs):
+        raise ValueError(
+            f"{setting}: {value!r} has an arc larger than 32 bits, which pkilint and Go's "
+            "crypto/x509 refuse; use a short arc under your own (1.3.6.1.4.1.<PEN>…)"
+        )
+    return value
 
 
 class Settings(BaseSettings):
@@ -37,8 +59,14 @@ class Settings(BaseSettings):
     ca_organization: str = "madoguchi DEMO CA - not J-LIS"
     ca_locality_prefecture: str = "北海道"
     ca_locality_city: str = "帯広市"
-    sign_policy_oid: str = "2.25.94305137284622301648927355740818473921.1"
-    auth_policy_oid: str = "2.25.94305137284622301648927355740818473921.2"
+    # certificatePolicies (issue 14, item 14): short arcs under an arc the operator owns —
+    # e.g. 1.3.6.1.4.1.<its IANA Private Enterprise Number>.<n> — with `sign` = <arc>.1 and
+    # `auth` = <arc>.2 unless set one by one. The demo's arc is under 32473, the enterprise
+    # number RFC 5612 reserves for documentation: an example, not J-LIS's policy. Every arc
+    # must fit in 32 bits (pkilint and Go's crypto/x509 refuse larger ones; docs/pki.md).
+    policy_oid_arc: str = DEMO_POLICY_ARC
+    sign_policy_oid: str = ""
+    auth_policy_oid: str = ""
 
     key_backend: Literal["file", "pkcs11"] = "file"
     ca_passphrase: SecretStr | None = None
@@ -63,6 +91,15 @@ class Settings(BaseSettings):
     backup_dir: Path | None = None
     backup_keep: int = Field(default=14, ge=1)
     card_issuer_key: SecretStr | None = None  # 64 hex digits
+
+    @model_validator(mode="after")
+    def _policy_oids(self) -> Settings:
+        arc = check_oid(self.policy_oid_arc, "policy_oid_arc")
+        self.sign_policy_oid = check_oid(self.sign_policy_oid or f"{arc}.1", "sign_policy_oid")
+        self.auth_policy_oid = check_oid(self.auth_policy_oid or f"{arc}.2", "auth_policy_oid")
+        if self.sign_policy_oid == self.auth_policy_oid:
+            raise ValueError("sign_policy_oid and auth_policy_oid must differ")
+        return self
 
     @property
     def db_url(self) -> str:

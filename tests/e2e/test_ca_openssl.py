@@ -170,7 +170,7 @@ def test_openssl_ocsp_good_then_revoked_and_crl(world: dict[str, Any]) -> None:
         assert "Reason: affiliationChanged" in out
         assert "auth.pem: good" in _ocsp(base, url + "/ocsp", "auth")  # R-REV-2: auth survives
         # the CRL served over HTTP lists it at once (R-REV-4)
-        crl_der = httpx.get(url + "/crl/sign.crl", timeout=10).content
+        crl_der = httpx.get(url + "/crl/sign.crl", timeout=60).content
         (base / "served.crl").write_bytes(crl_der)
         text = openssl(
             "crl", "-inform", "DER", "-in", str(base / "served.crl"), "-noout", "-text"
@@ -181,7 +181,7 @@ def test_openssl_ocsp_good_then_revoked_and_crl(world: dict[str, Any]) -> None:
         leaf = x509.load_pem_x509_certificate((base / "card" / "sign.pem").read_bytes())
         issuer = x509.load_pem_x509_certificate((base / "export" / "sign-ca.pem").read_bytes())
         req = x_ocsp.OCSPRequestBuilder().add_certificate(leaf, issuer, hashes.SHA1()).build()
-        resp = httpx.get(f"{url}/ocsp/{get_path(req.public_bytes(Encoding.DER))}", timeout=10)
+        resp = httpx.get(f"{url}/ocsp/{get_path(req.public_bytes(Encoding.DER))}", timeout=60)
         assert resp.headers["content-type"] == "application/ocsp-response"
         parsed = x_ocsp.load_der_ocsp_response(resp.content)
         assert parsed.certificate_status is x_ocsp.OCSPCertStatus.REVOKED
@@ -189,7 +189,7 @@ def test_openssl_ocsp_good_then_revoked_and_crl(world: dict[str, Any]) -> None:
         bad = httpx.post(
             url + "/ocsp",
             content=b"garbage",
-            timeout=10,
+            timeout=60,
             headers={"content-type": "application/ocsp-request"},
         )
         assert bad.status_code == 200

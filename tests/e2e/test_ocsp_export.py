@@ -156,7 +156,7 @@ def test_two_workers_answer_revoked_at_once_after_a_cli_revocation(
     def statuses(url: str) -> set[str]:
         seen = set()
         for _ in range(24):  # a new connection each: the kernel spreads them over the workers
-            resp = httpx.get(url + path, timeout=10, headers={"connection": "close"})
+            resp = httpx.get(url + path, timeout=60, headers={"connection": "close"})
             (base / "resp.der").write_bytes(resp.content)
             out = check(base, "auth", base / "card2" / "auth.pem", base / "resp.der")
             seen.add(out.split("auth.pem: ", 1)[1].split()[0])

@@ -16,6 +16,7 @@ import json
 import logging
 import re
 import sqlite3
+import stat
 from pathlib import Path
 
 import pytest
@@ -85,6 +86,7 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
         env=env,
     )
     madoguchi_json("notices", "dispatch", "--campaign", "S", *d, env=json_env)
+    madoguchi_json("audit", "checkpoint", *d, env=env)
     madoguchi_json(
         "backup",
         "--out",
@@ -185,3 +187,18 @@ def test_the_log_formatters_redact_what_slips_through() -> None:
     assert data["detail"] == {
         "password": "[redacted]", "number": "[redacted]", "serial": "0123456789abcdef0",
     }  # fmt: skip
+
+
+def test_every_file_is_private(system: tuple[Path, Path, Path]) -> None:
+    """Issue 14, item 10: made through the CLI (demo data, notice batches, an audit
+    checkpoint, a backup, the log), every file is 0600 and every folder 0700."""
+    data, log_file, _ = system
+    backup = data.parent / "b.backup"
+    kinds = {p.suffix for p in data.rglob("*")} | {p.name for p in data.iterdir()}
+    assert {".pdf", ".csv", ".card", "audit", "notices", "keys", "madoguchi.db"} <= kinds
+    wrong = [
+        f"{oct(stat.S_IMODE(p.stat().st_mode))} {p}"
+        for p in [data, *data.rglob("*"), log_file, backup]
+        if stat.S_IMODE(p.stat().st_mode) != (0o700 if p.is_dir() else 0o600)
+    ]
+    assert not wrong, wrong

@@ -1,7 +1,8 @@
 """A process that works the system as hard as it can — renewals that supersede, registry
 changes that revoke, CRL publications, notice dispatches — until it is killed with SIGKILL at
 a random moment by tests/integration/test_faults.py. Run as ``python -m
-tests.support.fault_worker DATA_DIR DB_URL SEED``; prints one line per finished operation."""
+tests.support.fault_worker DATA_DIR DB_URL SEED``; prints ``ready`` once its start-up is over
+(the CAs loaded, the store open), then one line per finished operation."""
 
 from __future__ import annotations
 
@@ -39,6 +40,8 @@ def main(data_dir: str, db_url: str, seed: str) -> None:
         people = [r.id for r in uow.counter.find_residents(limit=1000)]
     crl_dir = Path(data_dir) / "crl"
     crl_dir.mkdir(exist_ok=True)
+    c.counter, c.notices  # noqa: B018 - the CAs and the services loaded before "ready"
+    print("ready", flush=True)  # the test's random delay starts here, not at the spawn
     n = 0
     while True:
         op = rng.choice(["renew", "renew", "move", "crl", "notices"])

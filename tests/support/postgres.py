@@ -85,13 +85,15 @@ class Cluster:
                     "-l",
                     str(self.data / "log.txt"),
                     "-w",
+                    "-t",
+                    "300",  # pg_ctl's own wait (default 60 s): a hang guard on a loaded machine
                     "start",
                 ]
             ),
             check=True,
             capture_output=True,
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 180  # a hang guard: a loaded machine is slower
         while True:
             try:
                 with psycopg.connect(

@@ -3,7 +3,10 @@ CA, demo residents and the demo staff logins, served in-process by Starlette's T
 
 from __future__ import annotations
 
+import atexit
 import re
+import shutil
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,14 +24,43 @@ PASSWORDS = {d.login: d.password for d in DEMO_STAFF}
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def demo_container(data_dir: Path, db_url: str | None = None, now: datetime = NOW) -> Container:
-    """The demo system: CA, demo residents (as of ``now``) and the demo staff."""
-    settings = Settings(
+def _settings(data_dir: Path, db_url: str | None) -> Settings:
+    return Settings(
         data_dir=data_dir,
         database_url=db_url,
         password_hash_time_cost=1,
         password_hash_memory_kib=64,  # cheap hashes: the tests log in hundreds of times
     )
+
+
+_TEMPLATES: dict[datetime, Path] = {}
+
+
+def _template(now: datetime) -> Path:
+    """A demo data directory (SQLite) built once per test session and ``now``."""
+    if now not in _TEMPLATES:
+        root = Path(tempfile.mkdtemp(prefix="madoguchi-demo-template-"))
+        atexit.register(shutil.rmtree, root, True)
+        built = _build(root / "data", None, now)
+        built.engine.dispose()  # the last connection closes: the WAL is checkpointed
+        _TEMPLATES[now] = root / "data"
+    return _TEMPLATES[now]
+
+
+def demo_container(data_dir: Path, db_url: str | None = None, now: datetime = NOW) -> Container:
+    """The demo system: CA, demo residents (as of ``now``) and the demo staff.
+
+    On SQLite the data directory is a copy of one built once per session (building it signs
+    a dozen certificates and makes a dozen cards: seconds, which every test paid before);
+    each test still gets a data directory, store and clock of its own."""
+    if db_url is None:
+        shutil.copytree(_template(now), data_dir, dirs_exist_ok=True)
+        return Container(_settings(data_dir, None), MovableClock(now)).start()
+    return _build(data_dir, db_url, now)
+
+
+def _build(data_dir: Path, db_url: str | None, now: datetime) -> Container:
+    settings = _settings(data_dir, db_url)
     clock = MovableClock(now)
     c = Container(settings, clock)
     c.init_ca()

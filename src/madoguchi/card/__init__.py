@@ -17,29 +17,29 @@ Only the standard library, ``cryptography`` and :mod:`madoguchi.rules` are impor
 
 from __future__ import annotations
 
-from madoguchi.card.errors import (
-    CardError,
-    CardMissing,
-    CardTampered,
-    InvalidPinFormat,
-    PinLocked,
-    PinNotSet,
-    WrongPin,
-)
-from madoguchi.card.jpki import JpkiCard, Transport, sha256_digest_info
-from madoguchi.card.virtual import CardVault, VirtualCard
+import importlib
+from typing import Any
 
-__all__ = [
-    "CardError",
-    "CardMissing",
-    "CardTampered",
-    "CardVault",
-    "InvalidPinFormat",
-    "JpkiCard",
-    "PinLocked",
-    "PinNotSet",
-    "Transport",
-    "VirtualCard",
-    "WrongPin",
-    "sha256_digest_info",
-]
+# Re-exported on first use (PEP 562): importing ``madoguchi.card.errors`` — as the CLI does
+# for every command — must not load cryptography and the card model (issue 14, item 17).
+_EXPORTS = {
+    "CardError": "errors",
+    "CardMissing": "errors",
+    "CardTampered": "errors",
+    "InvalidPinFormat": "errors",
+    "PinLocked": "errors",
+    "PinNotSet": "errors",
+    "WrongPin": "errors",
+    "JpkiCard": "jpki",
+    "Transport": "jpki",
+    "sha256_digest_info": "jpki",
+    "CardVault": "virtual",
+    "VirtualCard": "virtual",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)

@@ -92,6 +92,7 @@ def cmd_restore(
     json: JsonOpt = False,
 ) -> None:
     """バックアップを新しいデータディレクトリ（空のデータベース）に復元します"""
+
     with handled(json):
         c = container(data_dir)
         if not source.is_file():

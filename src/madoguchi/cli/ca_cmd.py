@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from cryptography.hazmat.primitives.serialization import Encoding
 
 from madoguchi.cli.common import DataDirOpt, JsonOpt, container, handled, with_ca
 from madoguchi.cli.errors import CliInputError
@@ -15,6 +14,7 @@ from madoguchi.cli.output import emit
 from madoguchi.rules.dates import format_japanese_with_western, jst_date
 from madoguchi.rules.revocation import RevocationReason
 from madoguchi.rules.validity import CertKind
+from madoguchi.runtime import public_dir, publish, uvicorn_log_config
 
 KindOpt = Annotated[CertKind, typer.Option("--kind", help="sign（署名用）/ auth（利用者証明用）")]
 
@@ -47,13 +47,16 @@ def cmd_export(
     json: JsonOpt = False,
 ) -> None:
     """認証局の証明書を sign-ca.pem と auth-ca.pem に書き出します"""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
     with handled(json):
         authorities = with_ca(data_dir).authorities
-        out.mkdir(parents=True, exist_ok=True)
+        public_dir(out)
         files = {}
         for kind, auth in authorities.items():
             path = out / f"{kind.value}-ca.pem"
             path.write_bytes(auth.cert.public_bytes(Encoding.PEM))
+            publish(path)
             files[kind.value] = str(path)
     emit(
         {"files": files},
@@ -132,11 +135,11 @@ def cmd_crl(
     """失効リスト（CRL）を DER で書き出します"""
     with handled(json):
         crls = with_ca(data_dir).crls
-        out.parent.mkdir(parents=True, exist_ok=True)
+        public_dir(out.parent)
         tmp = out.with_suffix(out.suffix + ".tmp")
         with tmp.open("wb") as fh:
             info = crls.publish(kind, fh, partition=partition)
-        tmp.replace(out)
+        publish(tmp).replace(out)
     data = {
         "kind": kind.value,
         "file": str(out),
@@ -172,7 +175,7 @@ def _write_if_changed(path: Path, data: bytes) -> bool:
         pass
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_bytes(data)
-    tmp.replace(path)
+    publish(tmp).replace(path)
     return True
 
 
@@ -190,7 +193,7 @@ def cmd_export_ocsp(
     with handled(json):
         c = with_ca(data_dir)
         out = out or c.settings.published / "ocsp"
-        out.mkdir(parents=True, exist_ok=True)
+        public_dir(out)
         manifest = out / MANIFEST
         before = set(manifest.read_text().split()) if manifest.exists() else set()
         names: set[str] = set()
@@ -211,7 +214,7 @@ def cmd_export_ocsp(
                 removed += 1
         tmp = out / f".{MANIFEST}.tmp"
         tmp.write_text("".join(f"{name}\n" for name in sorted(names)))
-        tmp.replace(manifest)
+        publish(tmp).replace(manifest)
     data = {
         "directory": str(out),
         "answers": len(names),
@@ -276,6 +279,7 @@ def cmd_serve(
         "port": port,
         "log_level": "warning",
         "access_log": False,
+        "log_config": uvicorn_log_config("warning"),  # escapes control characters
     }
     if app is not None:
         uvicorn.run(app, **options)
@@ -298,13 +302,20 @@ def cmd_serve(
         )
 
 
-def build() -> tuple[typer.Typer, typer.Typer]:
+def build_ca() -> typer.Typer:
     ca = typer.Typer(help="認証局（CA）の操作", no_args_is_help=True)
     ca.command("init")(cmd_init)
     ca.command("export")(cmd_export)
     ca.command("revoke")(cmd_revoke)
     ca.command("crl")(cmd_crl)
     ca.command("export-ocsp")(cmd_export_ocsp)
+    from madoguchi.cli.periodic_cmd import cmd_publish_crls
+
+    ca.command("publish-crls")(cmd_publish_crls)
+    return ca
+
+
+def build_db() -> typer.Typer:
     db = typer.Typer(help="データベースの操作", no_args_is_help=True)
     db.command("upgrade")(cmd_db_upgrade)
-    return ca, db
+    return db

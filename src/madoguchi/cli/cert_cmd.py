@@ -6,8 +6,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
 
 from madoguchi.cli.common import (
     DataDirOpt,
@@ -25,7 +23,6 @@ from madoguchi.messages import japanese_of
 from madoguchi.pki.errors import PkiError, UnsupportedCharacter
 from madoguchi.pki.facts import GENDER_LABELS, HolderFacts
 from madoguchi.rules.dates import format_japanese_with_western, jst_date
-from madoguchi.services.certview import describe, load_certificate
 
 
 def cmd_show(
@@ -38,6 +35,8 @@ def cmd_show(
             data = file.read_bytes()
         except OSError:
             raise PkiError("file_missing", f"cannot read {file}") from None
+        from madoguchi.services.certview import describe, load_certificate
+
         info = describe(load_certificate(data))
     rows = [
         ("種類", info["kind_label"]),
@@ -94,6 +93,9 @@ def cmd_testcard_issue(
     json: JsonOpt = False,
 ) -> None:
     """依拠者（サービス事業者）の試験用に、電子証明書入りの仮想カードを作ります"""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
     from madoguchi.services.testcard import issue_test_card
 
     with handled(json):
@@ -148,9 +150,13 @@ def cmd_testcard_issue(
     )
 
 
-def build() -> tuple[typer.Typer, typer.Typer]:
+def build_cert() -> typer.Typer:
     cert = typer.Typer(help="電子証明書の表示", no_args_is_help=True)
     cert.command("show")(cmd_show)
+    return cert
+
+
+def build_testcard() -> typer.Typer:
     testcard = typer.Typer(help="試験用カード", no_args_is_help=True)
     testcard.command("issue")(cmd_testcard_issue)
-    return cert, testcard
+    return testcard

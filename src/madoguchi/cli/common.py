@@ -6,18 +6,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from madoguchi.bootstrap import Container, build
 from madoguchi.card.errors import CardError
 from madoguchi.cli.errors import CliInputError, fail, fail_error
-from madoguchi.config import Settings
 from madoguchi.pki.errors import PkiError
 from madoguchi.rules.dates import JST
 from madoguchi.rules.errors import RuleError
 from madoguchi.services.domain import ServiceError
+
+if TYPE_CHECKING:
+    from madoguchi.bootstrap import Container
 
 EXIT_REFUSED = 1
 
@@ -81,8 +82,21 @@ DataDirOpt = Annotated[
 
 
 def container(data_dir: Path | None) -> Container:
-    """The wiring, nothing started (commands that need neither the store nor the CA)."""
-    settings = Settings() if data_dir is None else Settings(data_dir=data_dir)
+    """The services of the data directory (imported here: a rules command never loads the
+    store, the CA or pydantic; see cli/main.py)."""
+    from pydantic import ValidationError
+
+    from madoguchi.bootstrap import build
+    from madoguchi.config import Settings
+
+    try:
+        settings = Settings() if data_dir is None else Settings(data_dir=data_dir)
+    except ValidationError as exc:
+        problems = "; ".join(str(e.get("msg", "")) for e in exc.errors())
+        raise CliInputError(
+            "invalid_settings",
+            f"設定（環境変数 MADOGUCHI_…）が正しくありません: {problems}",
+        ) from None
     return build(settings)
 
 

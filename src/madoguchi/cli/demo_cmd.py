@@ -5,17 +5,18 @@ from __future__ import annotations
 import contextlib
 from datetime import UTC, datetime
 
-from madoguchi.bootstrap import Container
 from madoguchi.cli.common import DataDirOpt, JsonOpt, handled
 from madoguchi.cli.output import emit
-from madoguchi.config import Settings
 from madoguchi.pki.errors import CaExists
 from madoguchi.rules.dates import format_japanese, jst_date
-from madoguchi.services.demo import MovableClock, create_demo_staff, load_demo_data
 
 
 def cmd_demo_data(data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
     """デモ用の住民・カード・電子証明書を作成します（認証局がなければ作成します）"""
+    from madoguchi.bootstrap import Container
+    from madoguchi.config import Settings
+    from madoguchi.services.demo import MovableClock, create_demo_staff, load_demo_data
+
     with handled(json):
         settings = Settings() if data_dir is None else Settings(data_dir=data_dir)
         clock = MovableClock(datetime.now(UTC))

@@ -21,6 +21,7 @@ from madoguchi.cli.common import DataDirOpt, JsonOpt, handled, with_ca
 from madoguchi.cli.errors import CliInputError
 from madoguchi.cli.output import emit, to_json
 from madoguchi.cli.schedule import BIN, JOBS, Job, Scheduler, units
+from madoguchi.runtime import public_dir, publish
 from madoguchi.services.audit import SYSTEM
 
 log = logging.getLogger("madoguchi.periodic")
@@ -44,7 +45,7 @@ def cmd_publish_crls(
         c = with_ca(data_dir)
         crls = c.crls
         target = out or c.settings.published / "crl"
-        target.mkdir(parents=True, exist_ok=True)
+        public_dir(target)
         written = []
         for kind in c.authorities:
             for partition in (None, *crls.partitions(kind)):
@@ -52,8 +53,7 @@ def cmd_publish_crls(
                 path = target / f"{name}.crl"
                 with _tmp(path).open("wb") as fh:
                     info = crls.publish(kind, fh, partition=partition)
-                _tmp(path).chmod(0o644)  # relying parties' server reads it
-                _tmp(path).replace(path)
+                publish(_tmp(path)).replace(path)  # 0644: relying parties' server reads it
                 written.append(
                     {
                         "file": path.name,

@@ -24,6 +24,8 @@ from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 
+from madoguchi.runtime import SafeFormatter
+
 FORMAT_ENV = "MADOGUCHI_LOG_FORMAT"
 FILE_ENV = "MADOGUCHI_LOG_FILE"
 ROOT = "madoguchi"
@@ -95,7 +97,10 @@ class RedactingJsonFormatter(JsonFormatter):
         return {k: redact(v, k) for k, v in log_data.items()}
 
 
-class RedactingTextFormatter(logging.Formatter):
+class RedactingTextFormatter(SafeFormatter):
+    """One line per record (control characters escaped, a traceback on indented
+    continuation lines: runtime.SafeFormatter), redacted."""
+
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
 

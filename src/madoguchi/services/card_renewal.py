@@ -28,7 +28,12 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Strict: only the unpadded base64url that :func:`_b64` writes, character for character
+    (no padding, no other character, no non-zero trailing bits); ValueError otherwise."""
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(data) != text:
+        raise ValueError("not canonical base64url")
+    return data
 
 
 class BadRenewalLink(Refused):

@@ -10,7 +10,6 @@ and nothing is lost.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import os
@@ -49,6 +48,7 @@ from madoguchi.services.domain import (
 )
 from madoguchi.services.failpoints import failpoint
 from madoguchi.services.ports import Clock, UnitOfWork, UowFactory
+from madoguchi.services.spreadsheet import SpreadsheetSafeWriter
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,7 +305,7 @@ class NoticeDispatch:
         data = tmp.read_bytes()
         os.replace(tmp, pdf_path)
         buf = io.StringIO()
-        w = csv.writer(buf)
+        w = SpreadsheetSafeWriter(buf)  # no cell opens as a formula (issue 14, item 9)
         w.writerow(["number", "name", "address", "first_expiry", "items", "card_renewal_qr"])
         for c in kept:
             w.writerow(

@@ -14,10 +14,11 @@ from fastapi import FastAPI
 
 from madoguchi.bootstrap import build
 from madoguchi.config import Settings
-from madoguchi.observability import logs
+from madoguchi.runtime import configure_logging, private_files
 from madoguchi.web.app import create_app
 
 
 def create() -> FastAPI:
-    logs.configure()  # MADOGUCHI_LOG_FILE, MADOGUCHI_LOG_FORMAT (observability/logs.py)
+    private_files()  # a worker creates the data directory's files 0600 too
+    configure_logging()  # MADOGUCHI_LOG_FILE, MADOGUCHI_LOG_FORMAT (observability/logs.py)
     return create_app(build(Settings()).start())

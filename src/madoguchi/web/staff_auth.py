@@ -50,15 +50,10 @@ def router() -> APIRouter:
             )
         response = RedirectResponse(target, status_code=303)
         secure = container.settings.secure_cookies
-        idle = container.settings.session_max_hours * 3600
+        # a browser-session cookie (no Max-Age, no Expires): closing the counter terminal's
+        # browser ends it; the idle and maximum lifetimes are the server's (services/staff.py)
         response.set_cookie(
-            SESSION_COOKIE,
-            result.token,
-            httponly=True,
-            samesite="strict",
-            secure=secure,
-            max_age=idle,
-            path="/",
+            SESSION_COOKIE, result.token, httponly=True, samesite="strict", secure=secure, path="/"
         )
         response.set_cookie(
             "mdg_terminal",

@@ -70,14 +70,15 @@ def link(personalised: Personalised) -> Iterator[tuple[FakeVpcd, VirtualCard, li
         fake.saved.append("saved")
 
     thread = threading.Thread(
-        target=lambda: served.append(serve(card, port=port, on_change=save, timeout=5))
+        target=lambda: served.append(serve(card, port=port, on_change=save, timeout=5)),
+        name="vpcd-serve",
     )
     thread.start()
     fake.accept()
     yield fake, card, served
     if fake.conn is not None:
         fake.conn.close()
-    thread.join(timeout=5)
+    thread.join(timeout=120)  # a hang guard
     server.close()
 
 
@@ -129,10 +130,9 @@ def test_serve_counts_the_commands_and_returns_when_vpcd_hangs_up(
     assert fake.conn is not None
     fake.conn.close()
     fake.conn = None
-    for _ in range(50):
-        if served:
-            break
-        threading.Event().wait(0.05)
+    for thread in threading.enumerate():  # none left when serve has returned already
+        if thread.name == "vpcd-serve":
+            thread.join(120)  # serve returns when vpcd hangs up: wait for that, not a clock
     assert served == [2]
 
 
