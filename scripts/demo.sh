@@ -28,13 +28,13 @@ CARD=$(basename "$(ls "$DATA"/testcard/VC*.card | head -1)" .card)
 
 cat <<MSG
 
-The service starts on http://127.0.0.1:$PORT/ (Ctrl+C stops it).
+The service starts on http://127.0.0.1:$PORT/ (Ctrl+C stops it; another port: PORT=8081 make demo).
   Counter screens:  http://127.0.0.1:$PORT/staff/   (demo logins below; the card PINs of the
                     demo residents: 住基 1234, 券面 5678)
-      clerk       / clerk-demo-2026       窓口職員, 本庁 (main office)
-      supervisor  / supervisor-demo-2026  監督者, 本庁
-      admin       / admin-demo-2026       管理者, 本庁
-      branch      / branch-demo-2026      窓口職員, 川西支所 (a branch office: refused, R-PROC-0)
+      clerk       / clerk-demo-2026       窓口職員・本庁
+      supervisor  / supervisor-demo-2026  監督者・本庁
+      admin       / admin-demo-2026       管理者・本庁
+      branch      / branch-demo-2026      窓口職員・川西支所（電子証明書の手続きはできない支所: R-PROC-0）
   Public pages:     http://127.0.0.1:$PORT/   (何を持っていけばいい？, offices, fees, certificate check)
   JSON API:         http://127.0.0.1:$PORT/api/v1/openapi.json (staff token: madoguchi staff token)
 Try, in another terminal:

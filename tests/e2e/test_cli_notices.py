@@ -59,6 +59,11 @@ def test_plan_status_dispatch_returned(demo: Path, tmp_path: Path) -> None:
     assert "有効期限通知書" in pdf_text(first_pdf.read_bytes())
 
     number = manifest_numbers(data, "C1")[0]
+    early = madoguchi("notices", "returned", number, *d, check=False)  # print data only
+    assert early.returncode == 1 and "印刷業者に引き渡していません" in early.stdout + early.stderr
+    for batch in sent["batches"]:  # the print vendor took them: now they are mailed
+        handed = madoguchi_json("notices", "handover", batch["id"], *d)
+        assert handed["state"] == "handed_over"
     madoguchi_json("notices", "returned", number, *d)
     status = madoguchi_json("notices", "status", "--campaign", "C1", *d)
     assert status["campaigns"][0]["counts"]["returned"] == 1

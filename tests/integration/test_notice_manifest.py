@@ -86,16 +86,16 @@ def test_manifest_cells_never_open_as_formulas(c: Container) -> None:
     _, manifest = c.notices.batch_files(batch)
     rows = list(csv.reader(manifest.open(encoding="utf-8", newline="")))
     header, body = rows[0], rows[1:]
-    assert header[:3] == ["number", "name", "address"]
+    assert header[:4] == ["number", "postal_code", "name", "address"]
     stored = _registry(c)
     assert len(body) == len(stored) == len(HOSTILE) + len(LEGIT)
     for row in body:
         for cell in row:
             # what a spreadsheet looks at: the first character that is not a space
             assert not cell.lstrip(" ").startswith(("=", "+", "-", "@", "\t", "\r")), row
-        name, address = (cell[1:] if cell.startswith("'") else cell for cell in row[1:3])
+        name, address = (cell[1:] if cell.startswith("'") else cell for cell in row[2:4])
         assert stored[name] == address  # one quote off gives the original back
-    written = {row[1]: row[2] for row in body}
+    written = {row[2]: row[3] for row in body}
     quoted = sorted(cell for cell in [*written, *written.values()] if cell.startswith("'"))
     formulas = [v for pair in stored.items() for v in pair if v[:1] in ("=", "+", "-", "@")]
     assert len(formulas) == 5  # the registry strips the tab; the other five stay hostile

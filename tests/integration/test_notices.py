@@ -121,6 +121,9 @@ def test_plan_pause_renew_resume_dispatch(c: Container) -> None:
         Change(planned_move_out=date(2026, 12, 1)),
     )
 
+    # the pause lasted until 20 December: the notice of 2027-02-15 should have gone by
+    # 2026-12-15 (R-NOTICE-1), the one of 2027-02-20 goes on its last day, in time
+    c.clock.now = datetime(2026, 12, 20, 1, 0, tzinfo=UTC)  # type: ignore[attr-defined]
     assert c.notices.resume(campaign, MAIN) == 4
     done = c.notices.dispatch(campaign, MAIN, batch_size=1)
     assert (done.sent, done.suppressed) == (2, 2)
@@ -136,15 +139,17 @@ def test_plan_pause_renew_resume_dispatch(c: Container) -> None:
     assert reasons["転出\u3000予定"] == "moved_away"
 
     # the batches: expiry order, one PDF and one CSV manifest each
-    first, _second = done.batches
+    first, second = done.batches
     pdf, manifest = c.notices.batch_files(first)
     rows = list(csv.DictReader(manifest.open(encoding="utf-8")))
     assert rows[0]["name"] == "カード\u3000満了"  # 2027-02-15 before 2027-02-20
     assert rows[0]["card_renewal_qr"] == "yes"
     text = pdf_text(pdf.read_bytes())
     assert "有効期限通知書" in text and "転送不要" in text
-    assert "遅くなりました" in "".join(text.split()), text  # deferred by a pause: an apology
+    assert "遅くなりました" in "".join(text.split()), text  # late by the pause: an apology
     assert first.pages == 2
+    in_time = pdf_text(c.notices.batch_files(second)[0].read_bytes())
+    assert "遅くなりました" not in "".join(in_time.split())  # deferred, but not late: none
 
     # nothing left to send; dispatching again sends nothing twice
     again = c.notices.dispatch(campaign, MAIN)
@@ -152,6 +157,7 @@ def test_plan_pause_renew_resume_dispatch(c: Container) -> None:
 
     # returned mail goes on the clerks' follow-up list, traced
     sent = notices_by_name(c, campaign)["通知\u3000太郎"]
+    c.notices.hand_over(second.id, MAIN)  # the print vendor took it: now it is mailed
     c.notices.record_returned(sent.number, MAIN)  # type: ignore[attr-defined]
     assert [n.number for n in c.notices.returned(campaign)] == [sent.number]  # type: ignore[attr-defined]
     _, trace = c.notices.trace(sent.number)  # type: ignore[attr-defined]

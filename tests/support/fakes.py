@@ -932,6 +932,16 @@ class FakeNotices:
     def open_batches(self, campaign_id: str) -> list[Batch]:
         return [b for b in self.batches(campaign_id) if b.state is BatchState.OPEN]
 
+    def hand_over_batch(self, batch_id: str, *, at: datetime, by: str) -> None:
+        s = self._tx.write()
+        if batch_id in s.batches:
+            s.batches[batch_id] = replace(
+                s.batches[batch_id],
+                state=BatchState.HANDED_OVER,
+                handed_over_at=_utc(at),
+                handed_over_by=by,
+            )
+
     def finish_batch(
         self, batch_id: str, *, notices: int, at: datetime, sha256: str, pages: int
     ) -> None:

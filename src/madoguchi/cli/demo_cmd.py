@@ -9,6 +9,13 @@ from madoguchi.cli.common import DataDirOpt, JsonOpt, handled
 from madoguchi.cli.output import emit
 from madoguchi.pki.errors import CaExists
 from madoguchi.rules.dates import format_japanese, jst_date
+from madoguchi.rules.offices import DEFAULT_OFFICES
+from madoguchi.rules.validity import CertKind
+
+#: what the demo's own output says, in Japanese (never the codes resident, good, main)
+RESIDENT_STATUS = {"resident": "住民", "moved_out": "転出", "deceased": "死亡"}
+CERT_STATUS = {"good": "有効", "held": "一時保留", "revoked": "失効", "expired": "期限切れ"}
+OFFICE_NAMES = {o.code: o.name for o in DEFAULT_OFFICES}
 
 
 def cmd_demo_data(data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
@@ -52,16 +59,18 @@ def cmd_demo_data(data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
             )
             text = (
                 "、".join(
-                    f"{x['kind']} {format_japanese(x['expires_on'])}まで（{x['status']}）"
+                    f"{CertKind(x['kind']).label.removesuffix('電子証明書')} "
+                    f"{format_japanese(x['expires_on'])}まで（{CERT_STATUS[x['status']]}）"
                     for x in certs
                 )
                 or "電子証明書なし"
             )
-            rows.append((f"{current.name}（{current.status.value}）", text))
+            rows.append((f"{current.name}（{RESIDENT_STATUS[current.status.value]}）", text))
         clock.now = datetime.now(UTC)
         logins = create_demo_staff(c.staff)
         for d in logins:
-            rows.append((f"ログイン {d.login}", f"{d.password}（{d.role.label}、{d.office}）"))
+            office = OFFICE_NAMES.get(d.office, d.office)
+            rows.append((f"ログイン {d.login}", f"{d.password}（{d.role.label}、{office}）"))
     emit(
         {
             "residents": summary,

@@ -222,6 +222,22 @@ def cmd_returned(
     )
 
 
+def cmd_handover(
+    batch: Annotated[str, typer.Argument(help="印刷単位の番号（例: 2027-02-B0001）")],
+    data_dir: DataDirOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """印刷業者が印刷単位（PDFとCSV）を受け取ったことを記録します（これで郵送済みになります）"""
+    with handled(json):
+        done = with_store(data_dir).notices.hand_over(batch, _actor())
+    emit(
+        {"batch": done.id, "state": done.state.value, "notices": done.notices},
+        json_mode=json,
+        title="印刷業者への引き渡しの記録",
+        rows=[("印刷単位", done.id), ("通数", str(done.notices)), ("状態", done.state.label)],
+    )
+
+
 def build() -> typer.Typer:
     app = typer.Typer(
         help="有効期限通知書の送付（計画・送付・一時停止・再開・状況）", no_args_is_help=True
@@ -231,5 +247,6 @@ def build() -> typer.Typer:
     app.command("pause")(cmd_pause)
     app.command("resume")(cmd_resume)
     app.command("status")(cmd_status)
+    app.command("handover")(cmd_handover)
     app.command("returned")(cmd_returned)
     return app

@@ -46,14 +46,36 @@ def contact(city: str, office: Office) -> CityContact:
     return CityContact.from_office(city, office, regular_closures_text())
 
 
+#: the certificate authorities' names as a letter prints them, by the issuer's organization
+ISSUER_NAMES = {
+    "Japan Agency for Local Authority Information Systems": "地方公共団体情報システム機構"
+}
+DEMO_ISSUER = "デモ用・地方公共団体情報システム機構ではありません"
+
+
+def issuer_name(cert: x509.Certificate, kind: CertKind) -> str:
+    """The issuer in Japanese: the CA of its kind and its organization, 署名用認証局（地方公共
+    団体情報システム機構） or the demo CA's; an organization the table does not know is printed
+    as it is."""
+    orgs = cert.issuer.get_attributes_for_oid(x509.NameOID.ORGANIZATION_NAME)
+    org = str(orgs[0].value) if orgs else cert.issuer.rfc4514_string()
+    name = ISSUER_NAMES.get(org) or (DEMO_ISSUER if "DEMO" in org.upper() else org)
+    return f"{kind.label.removesuffix('電子証明書')}認証局（{name}）"
+
+
 def notice_doc(content: NoticeContent, city: str) -> ExpiryNoticeDoc:
-    """R-NOTICE-2: which certificates (and the card) end when, what to bring, where, when."""
+    """R-NOTICE-2: which certificates (and the card) end when, what to bring, where, when.
+
+    The card is listed once, as the card row (``card_expires``), never also among the
+    certificates; a notice about the card alone has no certificate items."""
     card_item = any(i.what == "card" for i in content.items)
     return ExpiryNoticeDoc(
         number=content.number,
         issued_on=content.issued_on,
-        addressee=Addressee(content.name, content.address),
-        items=tuple(ExpiringItem(ITEM_LABELS[i.what], i.expires) for i in content.items),
+        addressee=Addressee(content.name, content.address, content.postal_code),
+        items=tuple(
+            ExpiringItem(ITEM_LABELS[i.what], i.expires) for i in content.items if i.what != "card"
+        ),
         in_person_items=requirement_labels(ProcedureId.P3, Step.ISSUE),
         proxy_items=requirement_labels(ProcedureId.P4, Step.ISSUE),
         contact=contact(city, content.office),
@@ -82,7 +104,12 @@ def inquiry_letter_doc(
     return InquiryLetterDoc(
         number=letter.number,
         issued_on=jst_date(mailed),
-        addressee=Addressee(resident.name, letter.address),
+        # the registry's postal code, when the letter goes to the address it belongs to
+        addressee=Addressee(
+            resident.name,
+            letter.address,
+            resident.postal_code if resident.address == letter.address else "",
+        ),
         procedure=procedure.value,
         proxy_visit_items=requirement_labels(procedure, Step.ISSUE),
         contact=contact(city, office),
@@ -111,7 +138,7 @@ def certificate_copy_doc(
                 rec.serial_hex,
                 jst_date(rec.not_before),
                 jst_date(rec.not_after),
-                cert.issuer.rfc4514_string(),
+                issuer_name(cert, rec.kind),
             )
         )
     return CertificateCopyDoc(

@@ -201,14 +201,38 @@ def _draw_inquiry(c: Any, doc: InquiryLetterDoc, key: str) -> int:
 
 
 def _expiry_table(doc: ExpiryNoticeDoc) -> Any:
+    """One row per certificate, and the card once (never a certificate row for it)."""
     rows: list[list[Any]] = [[head("種類"), head("有効期限"), head("更新の手続きができる日")]]
     for item in doc.items:
         opens = renewal_window_opens(item.expires)
         rows.append([item.label, era_western(item.expires), f"{era(opens)}から"])
     if doc.card_expires is not None:
         card = era_western(doc.card_expires)
-        rows.append(["マイナンバーカード本体", card, "カードの更新の申請が必要"])
+        how = "QRコードから申請（無料）" if doc.card_renewal_url else "カードの更新の申請が必要"
+        rows.append(["マイナンバーカード本体", card, how])
     return grid_table(rows, [52 * mm, 66 * mm, CONTENT_W - 118 * mm], head_row=True)
+
+
+def notice_title(doc: ExpiryNoticeDoc) -> str:
+    """What the notice is about: the certificates, the card, or both (R-NOTICE-2)."""
+    if not doc.items:
+        return "マイナンバーカードの有効期限のお知らせ"
+    if doc.card_expires is not None:
+        return "電子証明書とマイナンバーカードの有効期限のお知らせ"
+    return "電子証明書の有効期限のお知らせ"
+
+
+def _card_explained(sheet: Sheet, doc: ExpiryNoticeDoc) -> None:
+    """R-NOTICE-2: the card itself ends; what its renewal is and that it is free."""
+    assert doc.card_expires is not None
+    on = esc(era(doc.card_expires))
+    text = (
+        f"<b>マイナンバーカード本体の有効期限は{on}です。</b>"
+        "期限が過ぎると、カードの電子証明書も使えなくなります。新しいカードを申請してください"
+        "（カードの更新）。"
+    )
+    text += "新しいカードを受け取るときに、電子証明書も窓口で発行できます。"
+    sheet.text(text, S.small, after=0)
 
 
 def _card_renewal(sheet: Sheet, url: str) -> None:
@@ -216,8 +240,10 @@ def _card_renewal(sheet: Sheet, url: str) -> None:
     text = [
         para("<b>マイナンバーカードの更新の申請（QRコード）</b>", S.cell),
         para(
-            "右のQRコードをスマートフォンで読み取ると、カードの更新の申請ができます。"
-            "<b>申請は無料です。カードの有効期限が過ぎた後でも、このQRコードから無料で申請できます。</b>",
+            "カード本体の期限が過ぎると、カードの電子証明書も使えなくなります。"
+            "右のQRコードをスマートフォンで読み取ると、新しいカードを申請できます（カードの更新）。"
+            "<b>申請は無料です。カードの有効期限が過ぎた後でも、このQRコードから無料で申請できます。</b>"
+            "新しいカードを受け取るときに、電子証明書も窓口で発行できます。",
             S.cell,
         ),
         para(esc(url), S.small),
@@ -242,22 +268,34 @@ def _draw_notice(c: Any, doc: ExpiryNoticeDoc, key: str) -> int:
     draw_address(c, holder.name, holder.address, holder.postal_code, forward_ban=True)
     lines = [("通知書番号", doc.number), ("", era(doc.issued_on)), ("", f"{doc.contact.city}長")]
     draw_sender(c, lines, doc.number, "通知書番号")
-    sheet.text("電子証明書の有効期限のお知らせ", S.title, after=0)
+    sheet.text(notice_title(doc), S.title, after=0)
     sheet.text("（有効期限通知書）", S.subtitle, after=3 * mm)
-    subject = "電子証明書" + ("とカード本体" if doc.card_expires else "")
-    sheet.text(
-        f"あなたのマイナンバーカードの{subject}の有効期限が近づいています。"
-        "有効期限を過ぎると、電子証明書を使う手続き（コンビニ交付、マイナポータル、e-Taxなど）が"
-        "できなくなります。引き続き利用する場合は、窓口で更新の手続きをしてください"
-        "（有効期限を過ぎた後でもできます）。すでに手続きがお済みの場合は、行き違いですので"
-        "ご容赦ください。"
-    )
+    if doc.items:
+        subject = "電子証明書" + ("とカード本体" if doc.card_expires else "")
+        sheet.text(
+            f"あなたのマイナンバーカードの{subject}の有効期限が近づいています。"
+            "有効期限を過ぎると、電子証明書を使う手続き（コンビニ交付、マイナポータル、e-Taxなど）が"
+            "できなくなります。引き続き利用する場合は、窓口で更新の手続きをしてください"
+            "（有効期限を過ぎた後でもできます）。すでに手続きがお済みの場合は、行き違いですので"
+            "ご容赦ください。"
+        )
+    else:
+        sheet.text(
+            "あなたのマイナンバーカード本体の有効期限が近づいています。"
+            "すでに手続きがお済みの場合は、行き違いですのでご容赦ください。"
+        )
     if doc.paused_note:
         sheet.add(framed(para(esc(doc.paused_note), S.small), weight=0.6, shade=SHADE))
         sheet.gap(1.5 * mm)
     sheet.add(_expiry_table(doc))
+    if doc.card_expires is not None and not doc.card_renewal_url:
+        sheet.gap(1 * mm)
+        _card_explained(sheet, doc)
     if doc.card_renewal_url:
         _card_renewal(sheet, doc.card_renewal_url)
+    if not doc.items:  # the card alone: no certificate to renew, no reply form
+        contact(sheet, doc.contact, "お問い合わせ先")
+        return sheet.finish()
     sheet.heading("電子証明書の更新の手続きに必要なもの")
     columns = [
         ("ご本人が来庁する場合", doc.in_person_items),
@@ -303,14 +341,15 @@ def inquiry_letter_pdf(doc: InquiryLetterDoc) -> bytes:
 
 
 def expiry_notice_pdf(doc: ExpiryNoticeDoc) -> bytes:
-    """R-NOTICE-1, R-NOTICE-2: 有効期限通知書 with 照会書兼回答書 and 委任状, 2 pages."""
+    """R-NOTICE-1, R-NOTICE-2: 有効期限通知書 with 照会書兼回答書 and 委任状, 2 pages (1 page
+    for a notice about the card alone)."""
     return single_pdf(_draw_notice, doc, f"有効期限通知書 {doc.number}", doc.contact.city)
 
 
 def write_notices_pdf(docs: Iterable[ExpiryNoticeDoc], out: BinaryIO) -> int:
     """Write every notice of ``docs`` into one PDF on ``out``; return the page count.
 
-    Each notice starts on a new page and takes two. The iterable is consumed one notice at a
+    Each notice starts on a new page and takes two (one when it is about the card alone). The iterable is consumed one notice at a
     time and no notice is kept. reportlab cannot stream a PDF: it holds the compressed pages
     (about 10 kB per notice) until the file is written at the end, so a campaign of tens of
     thousands is best split into files of a few thousand notices. Nothing is written when a

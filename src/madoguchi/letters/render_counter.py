@@ -3,8 +3,10 @@ receipt."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from reportlab.lib.styles import ParagraphStyle  # type: ignore[import-untyped]
 from reportlab.lib.units import mm  # type: ignore[import-untyped]
 
 from madoguchi.letters.documents import CertificateCopyDoc, ReceiptDoc
@@ -34,6 +36,20 @@ from madoguchi.letters.render import (
 )
 from madoguchi.letters.sheet import Sheet
 
+#: serials wrap only between their groups of four (no CJK wrapping inside a group)
+SERIAL = ParagraphStyle("serial", fontName=GOTHIC, fontSize=8.5, leading=12.5)
+
+
+def grouped_serial(serial_hex: str) -> str:
+    """The serial in groups of four, upper case, as a person reads it out: 127B 5C83 A9C8 …"""
+    text = serial_hex.upper()
+    return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
+
+
+def desk_name(desk: str) -> str:
+    """The desk without the room in parentheses: a receipt names who received, not where."""
+    return re.sub(r"（[^（）]*）$", "", desk).strip()
+
 
 def _draw_copy(c: Any, doc: CertificateCopyDoc, key: str) -> int:
     """R-PROC-5: the certificates on the card and the expiry date for the card's face."""
@@ -57,14 +73,24 @@ def _draw_copy(c: Any, doc: CertificateCopyDoc, key: str) -> int:
         ]
         sheet.add(framed(lines, weight=1.5))
     sheet.heading("記録した電子証明書")
-    rows: list[list[Any]] = [[head("種類"), head("シリアル番号"), head("有効期間"), head("発行者")]]
+    rows: list[list[Any]] = [[head("種類"), head("シリアル番号"), head("有効期間")]]
     for cert in doc.certificates:
         period = f"{esc(era(cert.not_before))}から<br/>{esc(era(cert.not_after))}まで"
-        serial = para(esc(cert.serial_hex.upper()), S.small)
-        rows.append(
-            [cert.kind_label, serial, para(period, S.cell), para(esc(cert.issuer), S.small)]
-        )
-    sheet.add(grid_table(rows, [44 * mm, 36 * mm, 46 * mm, CONTENT_W - 126 * mm], head_row=True))
+        serial = para(esc(grouped_serial(cert.serial_hex)), SERIAL)
+        # the kind on two lines at the word's seam: 利用者証明用 / 電子証明書, never 電子証明/書
+        kind = esc(cert.kind_label).replace("電子証明書", "<br/>電子証明書")
+        rows.append([para(kind, S.cell), serial, para(period, S.cell)])
+    widths = [30 * mm, 90 * mm, CONTENT_W - 120 * mm]
+    sheet.add(grid_table(rows, widths, head_row=True))
+    issuers = [
+        [
+            para(esc(f"発行者（{cert.kind_label.removesuffix('電子証明書')}）"), S.small),
+            para(esc(cert.issuer), S.small),
+        ]
+        for cert in doc.certificates
+    ]
+    sheet.gap(1.5 * mm)
+    sheet.add(grid_table(issuers, [40 * mm, CONTENT_W - 40 * mm], head_col=True))
     sheet.heading("署名用電子証明書に記録された事項")
     if doc.birth is not None and doc.gender_label and doc.address:
         facts = [
@@ -121,8 +147,11 @@ def _receipt_half(sheet: Sheet, doc: ReceiptDoc, copy_label: str) -> None:
         if doc.due_yen
         else f"手数料は{esc(doc.waiver or '')}のため、お支払いはありません。"
     )
-    issuer = esc(f"{doc.contact.city}長　{doc.contact.office_name} {doc.contact.desk}")
-    sheet.text(note + "<br/>" + issuer, S.small)
+    sheet.text(note, S.small)
+    # the issuer as a receipt names it: the city and the desk that received, where to ask
+    who = esc(f"{doc.contact.city}　{desk_name(doc.contact.desk)}")
+    where = esc(f"{doc.contact.address}　電話 {doc.contact.phone}".strip())
+    sheet.text(f"{who}<br/>{where}", S.cell_right)
 
 
 def _draw_receipt(c: Any, doc: ReceiptDoc, key: str) -> int:

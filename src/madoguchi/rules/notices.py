@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from madoguchi.rules.dates import months_after
+from madoguchi.rules.dates import months_after, months_before
 from madoguchi.rules.errors import InvalidTransition, RuleInputError
 
 #: R-NOTICE-1: the mailing period, in months before the expiry date.
@@ -29,6 +29,38 @@ def notice_window(
     if not 0 <= latest < earliest:
         raise RuleInputError("notice_period", "the notice period must be 0 <= latest < earliest")
     return months_after(on, latest), months_after(on, earliest)
+
+
+def check_notice_window(
+    on: date, first: date, last: date, *, earliest: int = NOTICE_EARLIEST_MONTHS
+) -> None:
+    """R-NOTICE-1: a window of expiry dates a supervisor may plan notices for on ``on``.
+
+    The window starts no earlier than ``on`` (an expiry already past gets no notice) and ends
+    no later than ``earliest`` months ahead: a notice for a later expiry would reach the
+    holder sooner than two to three months before it. Raises RuleInputError with the code
+    ``bad_window`` (the end before the start), ``window_in_past`` or ``window_too_far``.
+    """
+    if first > last:
+        raise RuleInputError("bad_window", "the window ends before it starts")
+    if first < on:
+        raise RuleInputError("window_in_past", f"the window starts before {on.isoformat()}")
+    limit = months_after(on, earliest)
+    if last > limit:
+        raise RuleInputError("window_too_far", f"the window ends after {limit.isoformat()}")
+
+
+def mailing_deadline(first_expiry: date, *, latest: int = NOTICE_LATEST_MONTHS) -> date:
+    """R-NOTICE-1: the last day a notice is on time — ``latest`` months before the first
+    expiry it announces (R-DATE-4)."""
+    return months_before(first_expiry, latest)
+
+
+def late_by_pause(*, deferred: bool, first_expiry: date, dispatched_on: date) -> bool:
+    """R-NOTICE-3: the notice apologises for a pause only when the pause made it late — it
+    was deferred and goes out after its mailing deadline (:func:`mailing_deadline`). A pause
+    of a few days that ends in time leaves no trace on the letter."""
+    return deferred and dispatched_on > mailing_deadline(first_expiry)
 
 
 class NoticeState(StrEnum):
@@ -107,12 +139,45 @@ def planned_state(campaign: CampaignState) -> NoticeState:
 
 
 class BatchState(StrEnum):
-    """A print batch: ``open`` while its notices are checked and its files written (a crash
-    leaves it open, and the next dispatch writes it again), ``done`` once both files are in
-    place."""
+    """A print batch (R-NOTICE-4): ``open`` while its notices are checked and its files
+    written (a crash leaves it open, and the next dispatch writes it again), ``done`` once
+    both files are in place (印刷データ作成済み: nothing is mailed yet), ``handed_over`` once
+    a supervisor recorded that the print vendor took the files (the letters go to the post)."""
 
     OPEN = "open"
     DONE = "done"
+    HANDED_OVER = "handed_over"
+
+    @property
+    def label(self) -> str:
+        return BATCH_STATE_LABELS[self]
+
+
+BATCH_STATE_LABELS: dict[BatchState, str] = {
+    BatchState.OPEN: "作成中（再実行で完了します）",
+    BatchState.DONE: "印刷データ作成済み（印刷業者への引き渡し待ち）",
+    BatchState.HANDED_OVER: "印刷業者に引き渡し済み",
+}
+
+
+class BatchEvent(StrEnum):
+    WRITTEN = "written"  # the PDF and the CSV are in place
+    HAND_OVER = "hand_over"  # the print vendor took them
+
+
+BATCH_TRANSITIONS: dict[tuple[BatchState, BatchEvent], BatchState] = {
+    (BatchState.OPEN, BatchEvent.WRITTEN): BatchState.DONE,
+    (BatchState.DONE, BatchEvent.HAND_OVER): BatchState.HANDED_OVER,
+}
+
+
+def next_batch_state(state: BatchState, event: BatchEvent) -> BatchState:
+    """R-NOTICE-4: a batch is handed to the print vendor once, and only when its files are
+    complete; an open batch or one handed over already is refused."""
+    key = (BatchState(state), BatchEvent(event))
+    if key not in BATCH_TRANSITIONS:
+        raise InvalidTransition(key[0].value, key[1].value)
+    return BATCH_TRANSITIONS[key]
 
 
 class SuppressionReason(StrEnum):

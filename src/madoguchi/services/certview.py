@@ -17,7 +17,7 @@ from madoguchi.pki.errors import NotACertificate
 from madoguchi.pki.facts import facts_from_certificate, substitutes_from_certificate
 from madoguchi.pki.profiles import kind_of
 from madoguchi.rules.dates import jst_date
-from madoguchi.rules.revocation import CertStatus
+from madoguchi.rules.revocation import CertStatus, RevocationReason
 from madoguchi.rules.validity import CertKind
 
 MAX_CERT_BYTES = 64 * 1024
@@ -88,6 +88,7 @@ class StatusView:
     ours: bool  # issued by this system's CA (the signature verifies)
     status: str  # good, revoked, held, expired, unknown
     changed_at: datetime | None = None
+    superseded: bool = False  # revoked because a newer certificate replaced it (R-VAL-4)
 
 
 def status_of(ca: Any, cert: x509.Certificate, today: date) -> StatusView:
@@ -117,4 +118,7 @@ def status_by_serial(ca: Any, kind: CertKind, serial: int, today: date) -> Statu
         status = "expired"
     else:
         status = "good"
-    return StatusView(kind, record.serial_hex, expires, True, status, record.status_changed_at)
+    superseded = status == "revoked" and record.reason is RevocationReason.SUPERSEDED
+    return StatusView(
+        kind, record.serial_hex, expires, True, status, record.status_changed_at, superseded
+    )

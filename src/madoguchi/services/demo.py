@@ -45,6 +45,7 @@ class DemoPerson:
     birth: date
     gender: str
     address: str
+    postal_code: str
     card_created_years_ago: float
     issued_years_ago: float | None  # None: no certificate yet
     then: str | None = None  # what happens afterwards
@@ -69,6 +70,7 @@ PEOPLE: tuple[DemoPerson, ...] = (
         date(1980, 7, 1),
         "1",
         "北海道帯広市西5条南7丁目1番地",
+        "080-0015",
         0.5,
         0.5,
     ),
@@ -78,6 +80,7 @@ PEOPLE: tuple[DemoPerson, ...] = (
         date(1975, 2, 10),
         "2",
         "北海道帯広市東3条南10丁目4番地",
+        "080-0803",
         4.7,
         4.7,
         moves_with_today=True,  # her certificates end 78 days from today: renewal window open
@@ -88,6 +91,7 @@ PEOPLE: tuple[DemoPerson, ...] = (
         date(1960, 12, 5),
         "1",
         "北海道帯広市西16条南5丁目20番地",
+        "080-0026",
         6.5,
         6.5,
     ),
@@ -97,6 +101,7 @@ PEOPLE: tuple[DemoPerson, ...] = (
         date(1990, 5, 20),
         "2",
         "北海道帯広市大通南12丁目2番地",
+        "080-0010",
         2.0,
         2.0,
         "address",
@@ -107,6 +112,7 @@ PEOPLE: tuple[DemoPerson, ...] = (
         date(1985, 9, 9),
         "1",
         "北海道帯広市白樺16条西3丁目1番地",
+        "080-0856",
         3.0,
         3.0,
         "lost",
@@ -117,6 +123,7 @@ PEOPLE: tuple[DemoPerson, ...] = (
         date(2014, 3, 3),
         "2",
         "北海道帯広市緑ヶ丘2条通1丁目5番地",
+        "080-0846",
         1.0,
         1.0,
     ),
@@ -126,6 +133,7 @@ PEOPLE: tuple[DemoPerson, ...] = (
         date(2000, 2, 29),
         "1",
         "北海道帯広市川西町西2線61番地",
+        "089-1182",
         1.5,
         1.5,
     ),
@@ -135,6 +143,7 @@ PEOPLE: tuple[DemoPerson, ...] = (
         date(1995, 8, 15),
         "2",
         "北海道帯広市大正本町本通1丁目1番地",
+        "089-1246",
         2.5,
         2.5,
         "move_out",
@@ -145,6 +154,7 @@ PEOPLE: tuple[DemoPerson, ...] = (
         date(1950, 1, 15),
         "1",
         "北海道帯広市緑ヶ丘3条通2丁目8番地",
+        "080-0845",
         4.0,
         4.0,
         "death",
@@ -155,6 +165,7 @@ PEOPLE: tuple[DemoPerson, ...] = (
         date(1988, 11, 30),
         "2",
         "北海道帯広市柏林台北町3丁目2番地",
+        "080-0042",
         0.2,
         None,
     ),
@@ -164,6 +175,7 @@ PEOPLE: tuple[DemoPerson, ...] = (
         date(1970, 4, 1),
         "1",
         "北海道帯広市自由が丘4丁目3番地",
+        "080-0831",
         1.0,
         1.0,
         adult_ward=True,
@@ -198,6 +210,7 @@ def load_demo_data(
             person.adult_ward,
             None,
             clock(),
+            postal_code=person.postal_code,
         )
         with registry.uow_factory() as uow:
             resident = registry.register(uow, resident, DEMO_CLERK)
@@ -222,7 +235,7 @@ def load_demo_data(
                 resident.id,
                 RegistryEvent.ADDRESS,
                 DEMO_CLERK,
-                Change(address="北海道帯広市西21条南3丁目9番地"),
+                Change(address="北海道帯広市西21条南3丁目9番地", postal_code="080-0048"),
             )
         elif person.then == "lost":
             registry.apply(resident.id, RegistryEvent.LOST, DEMO_CLERK)

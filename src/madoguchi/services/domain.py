@@ -89,6 +89,7 @@ class Resident:
     planned_move_out: date | None
     changed_at: datetime
     version: int = 1
+    postal_code: str = ""  # 080-0015; "" when the registry has none (rows before issue 15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,6 +341,8 @@ class Batch:
     done_at: datetime | None
     pdf_sha256: str | None
     pages: int | None
+    handed_over_at: datetime | None = None  # the print vendor took the files
+    handed_over_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

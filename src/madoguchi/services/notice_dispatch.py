@@ -22,13 +22,16 @@ from typing import BinaryIO, Protocol
 
 from madoguchi.rules.dates import jst_date
 from madoguchi.rules.notices import (
+    BatchEvent,
     BatchState,
     CampaignState,
     HolderAtDispatch,
     NoticeEvent,
     NoticeState,
     SuppressionReason,
+    late_by_pause,
     needs_card_renewal_qr,
+    next_batch_state,
     next_notice_state,
     suppression_reason,
 )
@@ -63,7 +66,8 @@ class NoticeContent:
     card_expires: date
     card_renewal_url: str | None
     office: Office
-    deferred: bool = False  # held back by a pause: the letter apologises (R-NOTICE-3)
+    deferred: bool = False  # a pause made it late: the letter apologises (R-NOTICE-3)
+    postal_code: str = ""
 
 
 class NoticePrinter(Protocol):
@@ -174,7 +178,8 @@ class NoticeDispatch:
             notice.card_expires,
             url,
             office,
-            deferred,
+            late_by_pause(deferred=deferred, first_expiry=notice.first_expiry, dispatched_on=today),
+            resident.postal_code,
         )
 
     def batch_dir(self, campaign_id: str) -> Path:
@@ -306,11 +311,14 @@ class NoticeDispatch:
         os.replace(tmp, pdf_path)
         buf = io.StringIO()
         w = SpreadsheetSafeWriter(buf)  # no cell opens as a formula (issue 14, item 9)
-        w.writerow(["number", "name", "address", "first_expiry", "items", "card_renewal_qr"])
+        w.writerow(
+            ["number", "postal_code", "name", "address", "first_expiry", "items", "card_renewal_qr"]
+        )
         for c in kept:
             w.writerow(
                 [
                     c.number,
+                    c.postal_code,
                     c.name,
                     c.address,
                     min(i.expires for i in c.items).isoformat(),
@@ -350,7 +358,7 @@ class NoticeDispatch:
             uow.commit()
         return replace(
             batch,
-            state=BatchState.DONE,
+            state=next_batch_state(batch.state, BatchEvent.WRITTEN),
             notices=len(kept),
             done_at=now,
             pdf_sha256=digest,

@@ -18,12 +18,17 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from madoguchi.rules.dates import jst_date
+from madoguchi.rules.errors import InvalidTransition
 from madoguchi.rules.notices import (
     CAMPAIGN_NOTICE_EVENT,
+    BatchEvent,
+    BatchState,
     CampaignEvent,
     CampaignState,
     NoticeEvent,
     NoticeState,
+    check_notice_window,
+    next_batch_state,
     next_campaign_state,
     notice_window,
     planned_state,
@@ -54,11 +59,18 @@ class NoticeService(NoticeDispatch):
         campaign_id: str | None = None,
         earliest_months: int = 3,
         latest_months: int = 2,
+        checked: bool = False,
     ) -> PlanResult:
+        """Plan the notices of a window of expiry dates (default: R-NOTICE-1's two to three
+        months ahead). ``checked`` holds a given window to R-NOTICE-1
+        (``rules.notices.check_notice_window``), as the supervisor's screen does; the command
+        line's operators may plan any window."""
         today = jst_date(self.clock())
         first, last = window or notice_window(today, earliest=earliest_months, latest=latest_months)
         if first > last:
             raise Refused("bad_window", "the window ends before it starts")
+        if checked and window is not None:
+            check_notice_window(today, first, last, earliest=earliest_months)
         cid = campaign_id or campaign_id_for(first)
         now = self.clock()
         with self.uow_factory() as uow:
@@ -147,6 +159,31 @@ class NoticeService(NoticeDispatch):
             uow.commit()
         return moved
 
+    # -- the print vendor --------------------------------------------------------------------
+    def hand_over(self, batch_id: str, actor: Actor) -> Batch:
+        """R-NOTICE-4: the supervisor records that the print vendor took a batch's files; only
+        then are its letters on their way (a done batch is print data, nothing mailed)."""
+        now = self.clock()
+        with self.uow_factory() as uow:
+            batch = uow.notices.batch(batch_id)
+            if batch is None:
+                raise NotFound("unknown_batch", f"no batch {batch_id}")
+            try:
+                state = next_batch_state(batch.state, BatchEvent.HAND_OVER)
+            except InvalidTransition:
+                code = (
+                    "batch_already_handed_over"
+                    if batch.state is BatchState.HANDED_OVER
+                    else ("batch_not_written")
+                )
+                raise Refused(code, f"the batch is {batch.state.value}") from None
+            uow.notices.hand_over_batch(batch.id, at=now, by=actor.clerk)
+            self._audit(
+                uow, actor, "notices.handover", {"batch": batch.id, "notices": batch.notices}
+            )
+            uow.commit()
+        return replace(batch, state=state, handed_over_at=now, handed_over_by=actor.clerk)
+
     # -- returned mail and status --------------------------------------------------------------
     def record_returned(self, number: str, actor: Actor) -> Notice:
         with self.uow_factory() as uow:
@@ -155,6 +192,9 @@ class NoticeService(NoticeDispatch):
                 raise NotFound("unknown_notice", f"no notice {number}")
             if notice.state is not NoticeState.SENT:
                 raise Refused("notice_not_sent", f"the notice is {notice.state.value}")
+            batch = uow.notices.batch(notice.batch_id) if notice.batch_id else None
+            if batch is None or batch.state is not BatchState.HANDED_OVER:
+                raise Refused("notice_not_mailed", "its batch was not handed to the vendor")
             move_notices(
                 uow,
                 [notice.number],

@@ -7,7 +7,9 @@ the audit entry. Nothing else needs to happen for OCSP to answer `revoked` at on
 
 from __future__ import annotations
 
+import re
 import secrets
+import unicodedata
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
@@ -43,6 +45,22 @@ _CARD_STATUS = {
 }
 
 
+_POSTAL_CODE = re.compile(r"(\d{3})-?(\d{4})")
+
+
+def normalize_postal_code(text: str) -> str:
+    """A postal code as the letters print it, 080-0015 (full-width digits and the hyphen are
+    folded, ``0800015`` gets its hyphen); "" stays "" (the registry may have none);
+    Refused('bad_postal_code') for anything else."""
+    folded = unicodedata.normalize("NFKC", text).strip().replace("〒", "").replace("ー", "-")
+    if not folded:
+        return ""
+    m = _POSTAL_CODE.fullmatch(folded)
+    if m is None:
+        raise Refused("bad_postal_code", f"not a postal code: {text!r}")
+    return f"{m[1]}-{m[2]}"
+
+
 def new_resident_id() -> str:
     return "R" + secrets.token_hex(8).upper()
 
@@ -54,6 +72,7 @@ class Change:
     name: str | None = None
     name_kana: str | None = None
     address: str | None = None
+    postal_code: str | None = None  # with a new address; "" clears it
     birth: date | None = None
     gender: str | None = None
     planned_move_out: date | None = None
@@ -81,6 +100,7 @@ class RegistryService:
             name=normalize_text(resident.name),
             name_kana=normalize_text(resident.name_kana),
             address=normalize_text(resident.address),
+            postal_code=normalize_postal_code(resident.postal_code),
         )
         uow.counter.add_resident(r)
         uow.counter.append_audit(
@@ -162,6 +182,11 @@ class RegistryService:
                 name=normalize_text(change.name) if change.name else r.name,
                 name_kana=normalize_text(change.name_kana) if change.name_kana else r.name_kana,
                 address=normalize_text(change.address) if change.address else r.address,
+                postal_code=(
+                    normalize_postal_code(change.postal_code)
+                    if change.postal_code is not None
+                    else r.postal_code
+                ),
                 birth=change.birth or r.birth,
                 gender=change.gender or r.gender,
                 changed_at=now,

@@ -8,7 +8,7 @@ and renders. Nothing here writes, and nothing here waits for a writer.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from madoguchi.pki.records import CertRecord
@@ -95,6 +95,8 @@ class SupervisorDay:
     clerk_reasons: dict[str, str | None]  # case id → the reason a clerk gave
     chain: ChainReport | None
     applications: list[CardRenewalApplication]
+    staff_names: dict[str, str] = field(default_factory=dict)  # login → the person's name
+    trail_total: int = 0  # the day's entries before the filters
 
 
 class CounterViews:
@@ -174,18 +176,31 @@ class CounterViews:
 
     # -- the supervisor ---------------------------------------------------------------------
     def supervisor_day(
-        self, day: date, *, trail_limit: int = 500, verify: bool = True
+        self,
+        day: date,
+        *,
+        trail_limit: int = 500,
+        verify: bool = True,
+        clerk: str | None = None,
+        actions: Sequence[str] | None = None,
     ) -> SupervisorDay:
         """The day's cases, refusals and audit trail, the chain verified (with ``verify``),
-        and the newest card-renewal applications."""
+        and the newest card-renewal applications. ``clerk`` (a login) and ``actions`` (prefixes
+        of action codes, ``case.``) filter the audit trail; the refusals are never filtered."""
         start, end = day_bounds(day)
         with self.uow_factory.read_only() as uow:
             cases = [
                 CaseWithName(k, uow.counter.resident(k.resident_id))
                 for k in uow.counter.cases_between(start, end)
             ]
-            trail = uow.counter.audit_between(start, end, limit=trail_limit)
-            refusals = [e for e in trail if e.action in (REFUSED_BY_RULE, REFUSED_BY_CLERK)]
+            whole = uow.counter.audit_between(start, end, limit=trail_limit)
+            trail = [
+                e
+                for e in whole
+                if (clerk is None or e.clerk == clerk)
+                and (actions is None or e.action.startswith(tuple(actions)))
+            ]
+            refusals = [e for e in whole if e.action in (REFUSED_BY_RULE, REFUSED_BY_CLERK)]
             reasons = {
                 e.case_id: k.refusal
                 for e in refusals
@@ -194,7 +209,10 @@ class CounterViews:
             }
             chain = verify_chain(uow.counter.audit_entries()) if verify else None
             applications = uow.staff.applications(limit=50)
-        return SupervisorDay(day, cases, trail, refusals, reasons, chain, applications)
+            names = {a.id: a.name for a in uow.staff.accounts()}
+        return SupervisorDay(
+            day, cases, trail, refusals, reasons, chain, applications, names, len(whole)
+        )
 
     def audit_chain(self) -> ChainReport:
         """The whole audit log's hash chain, verified (``madoguchi audit verify``)."""

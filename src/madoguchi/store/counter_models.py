@@ -32,6 +32,7 @@ class ResidentRow(Base):
     birth: Mapped[date] = mapped_column(Date)
     gender: Mapped[str] = mapped_column(String(1))
     address: Mapped[str] = mapped_column(String(200))
+    postal_code: Mapped[str] = mapped_column(String(8), default="", server_default="")
     status: Mapped[str] = mapped_column(String(16), default="resident")
     adult_ward: Mapped[bool] = mapped_column(Boolean, default=False)
     planned_move_out: Mapped[date | None] = mapped_column(Date)

@@ -49,6 +49,7 @@ def _resident(r: ResidentRow) -> Resident:
         r.planned_move_out,
         r.changed_at,
         r.version,
+        r.postal_code or "",
     )
 
 
@@ -98,6 +99,7 @@ class CounterRepository(AuditLog):
                 birth=r.birth,
                 gender=r.gender,
                 address=r.address,
+                postal_code=r.postal_code,
                 status=r.status.value,
                 adult_ward=r.adult_ward,
                 planned_move_out=r.planned_move_out,
@@ -149,6 +151,7 @@ class CounterRepository(AuditLog):
                 birth=r.birth,
                 gender=r.gender,
                 address=r.address,
+                postal_code=r.postal_code,
                 status=r.status.value,
                 adult_ward=r.adult_ward,
                 planned_move_out=r.planned_move_out,

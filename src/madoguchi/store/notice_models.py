@@ -75,9 +75,11 @@ class BatchRow(Base):
         String(32), ForeignKey("notice_campaigns.id", name="fk_notice_batches_campaign")
     )
     seq: Mapped[int] = mapped_column(Integer)
-    state: Mapped[str] = mapped_column(String(16))  # open (being written), done
+    state: Mapped[str] = mapped_column(String(16))  # open (being written), done, handed_over
     notices: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     pdf_sha256: Mapped[str | None] = mapped_column(String(64))
     pages: Mapped[int | None] = mapped_column(Integer)
+    handed_over_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    handed_over_by: Mapped[str | None] = mapped_column(String(64))

@@ -71,6 +71,8 @@ def _batch(r: BatchRow) -> Batch:
         r.done_at,
         r.pdf_sha256,
         r.pages,
+        r.handed_over_at,
+        r.handed_over_by,
     )
 
 
@@ -336,6 +338,13 @@ class NoticeRepository(NoticePlanning):
             .order_by(BatchRow.seq)
         )
         return [_batch(r) for r in rows]
+
+    def hand_over_batch(self, batch_id: str, *, at: datetime, by: str) -> None:
+        self.session.execute(
+            update(BatchRow)
+            .where(BatchRow.id == batch_id)
+            .values(state=BatchState.HANDED_OVER.value, handed_over_at=at, handed_over_by=by)
+        )
 
     def finish_batch(
         self, batch_id: str, *, notices: int, at: datetime, sha256: str, pages: int

@@ -87,6 +87,9 @@ class ResidentOut(BaseModel):
     birth: date
     gender: str = Field(description="1 男, 2 女, 3 不明")
     address: str
+    postal_code: str | None = Field(
+        default=None, description="郵便番号 080-0015; null when the registry has none"
+    )
     status: str = Field(description="resident / moved_out / deceased")
     adult_ward: bool
 

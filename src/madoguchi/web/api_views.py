@@ -42,6 +42,7 @@ def _resident_out(r: Resident) -> ResidentOut:
         birth=r.birth,
         gender=r.gender,
         address=r.address,
+        postal_code=r.postal_code or None,
         status=r.status.value,
         adult_ward=r.adult_ward,
     )

@@ -23,7 +23,8 @@ from babel.messages.pofile import read_po, write_po
 
 from madoguchi.web.i18n import LOCALE_DIR
 
-TEMPLATES = Path(__file__).parent / "templates"
+WEB = Path(__file__).parent
+TEMPLATES = WEB / "templates"
 PO = LOCALE_DIR / "en" / "LC_MESSAGES" / "messages.po"
 MO = PO.with_suffix(".mo")
 
@@ -68,6 +69,17 @@ def runtime_messages() -> Iterator[str]:
         yield office_status(o, _NOON).message
         yield office_status(o, _NIGHT).message
     yield from labels.RESIDENT_STATUS_LABELS.values()
+    yield from labels.HOLIDAY_NAMES
+    yield from (label for label, _prefixes in labels.ACTION_GROUPS.values())
+    yield from labels.CHAIN_PROBLEMS.values()
+    yield from labels.ACTOR_LABELS.values()
+    from madoguchi.rules.notices import BATCH_STATE_LABELS
+    from madoguchi.web.public_check import STATUS_LABELS as CHECK_STATUS_LABELS
+
+    yield from BATCH_STATE_LABELS.values()
+    yield from CHECK_STATUS_LABELS.values()
+    yield "その他の操作"
+    yield from (o.address for o in DEFAULT_OFFICES if o.address)
     yield from labels.NOTICE_STATE_LABELS.values()
     yield from labels.NOTICE_REASON_LABELS.values()
     yield from public.STEP_LABELS.values()
@@ -94,6 +106,12 @@ def extracted() -> Catalog:
         str(TEMPLATES), method_map, options_map=options
     ):
         catalog.add(message, locations=[(f"templates/{filename}", lineno)])
+    # the texts the web modules translate themselves: i18n.gettext("…")
+    for filename, lineno, message, _comments, _context in extract_from_dir(
+        str(WEB), [("*.py", "python")], keywords={"gettext": None}
+    ):
+        if isinstance(message, str) and message not in catalog:
+            catalog.add(message, locations=[(f"web/{filename}", lineno)])
     for text in runtime_messages():
         if text and text not in catalog:
             catalog.add(text, locations=[("runtime", 0)])

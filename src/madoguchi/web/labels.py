@@ -9,6 +9,7 @@ from __future__ import annotations
 from madoguchi.rules.cases import CaseKind, CaseState
 from madoguchi.rules.notices import NoticeState, SuppressionReason
 from madoguchi.rules.procedures import PROCEDURES
+from madoguchi.rules.revocation import RegistryEvent
 
 KIND_LABELS: dict[CaseKind, str] = {
     **{CaseKind(p.id.value): f"{p.id.value} {p.title}" for p in PROCEDURES.values()},
@@ -41,7 +42,7 @@ REFUSAL_REASONS = (
 NOTICE_STATE_LABELS = {
     NoticeState.PLANNED.value: "送付予定",
     NoticeState.DEFERRED.value: "送付保留（一時停止中）",
-    NoticeState.SENT.value: "送付済み",
+    NoticeState.SENT.value: "印刷データ作成済み",
     NoticeState.SUPPRESSED.value: "送付取りやめ",
     NoticeState.RETURNED.value: "返戻",
 }
@@ -77,6 +78,26 @@ ACTION_LABELS: dict[str, str] = {
     "notices.resume": "通知書の送付の再開",
     "notices.batch": "通知書の印刷単位の作成",
     "notices.returned": "通知書の返戻の記録",
+    "notices.handover": "印刷データの印刷業者への引き渡し",
+    "resident.register": "住民の登録",
+    **{f"registry.{e.value}": f"住民票の異動（{e.label}）" for e in RegistryEvent},
+}
+#: The supervisor's filter of the audit trail: a group of actions by the prefix of their codes
+ACTION_GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "cases": ("受付と手続き", ("case.", "counter.", "document.")),
+    "certificates": ("電子証明書とカード", ("certificate.", "card.")),
+    "staff": ("ログインと職員", ("staff.",)),
+    "config": ("設定の変更", ("config.",)),
+    "notices": ("有効期限通知書", ("notices.",)),
+    "registry": ("住民票の異動", ("registry.", "resident.")),
+}
+#: actors of the audit log that are no staff account: residents' own pages, the demo loader
+ACTOR_LABELS = {"resident": "住民（公開ページから）", "demo": "デモデータの作成"}
+CHAIN_PROBLEMS = {
+    "changed": "内容が変更されています",
+    "missing": "記録が削除されています",
+    "out_of_order": "順序が入れ替わっています",
+    "": "不整合があります",
 }
 CARD_STATUS_LABELS = {
     "active": "有効",
@@ -84,3 +105,30 @@ CARD_STATUS_LABELS = {
     "returned": "返納",
     "replaced": "再交付により無効",
 }
+
+#: National holidays as jpholiday names them (the public calendar shows them; English through
+#: the catalog). A substitute holiday is "<name> 振替休日".
+HOLIDAY_NAMES = (
+    "元日",
+    "成人の日",
+    "建国記念の日",
+    "天皇誕生日",
+    "春分の日",
+    "昭和の日",
+    "憲法記念日",
+    "みどりの日",
+    "こどもの日",
+    "海の日",
+    "山の日",
+    "敬老の日",
+    "秋分の日",
+    "体育の日",
+    "スポーツの日",
+    "文化の日",
+    "勤労感謝の日",
+    "国民の休日",
+    "天皇の即位の日",
+    "即位礼正殿の儀",
+    "振替休日",
+    "祝日・休日",
+)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import jpholiday
@@ -35,6 +35,7 @@ from madoguchi.services.certview import (
     MAX_CERT_BYTES,
 )
 from madoguchi.web import i18n
+from madoguchi.web.labels import HOLIDAY_NAMES
 from madoguchi.web.templating import render
 
 #: The whole multipart body of the check form: the file plus the token and two short fields.
@@ -53,6 +54,18 @@ class OfficeView:
     office: Office
     status: OfficeStatus
     hours: str
+    today: date | None = None
+
+    @property
+    def opens_today(self) -> bool:
+        """Closed now, and the next opening is later today (「本日8時45分から」)."""
+        moment = self.status.next_open
+        return not self.status.open and moment is not None and moment.date() == self.today
+
+    @property
+    def next_open_time(self) -> str:
+        moment = self.status.next_open
+        return clock_time(moment.time()) if moment else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +76,13 @@ class DayNote:
     weekday: str
     open: bool
     reason: str
+
+
+def clock_time(moment: time) -> str:
+    """8時45分, or 8:45 in English."""
+    if i18n.current_locale.get() == "ja":
+        return f"{moment.hour}時{moment.minute:02d}分"
+    return f"{moment.hour}:{moment.minute:02d}"
 
 
 def hours_of(office: Office) -> str:
@@ -81,16 +101,38 @@ def _closed_reason(day: date, cal: OfficeCalendar) -> str:
     if is_year_end_holiday(day):
         return i18n.gettext("年末年始の休み（12月29日〜1月3日）")
     if is_national_holiday(day):
-        name = jpholiday.is_holiday_name(day) or "祝日・休日"
-        return i18n.gettext(name)
+        return holiday_name(jpholiday.is_holiday_name(day) or "祝日・休日")
     return i18n.gettext("土曜日") if day.weekday() == 5 else i18n.gettext("日曜日")
+
+
+def holiday_name(name: str) -> str:
+    """jpholiday's name in the page's language; a substitute holiday is named after its
+    holiday, and a name the catalog does not know reads "national holiday" in English."""
+    base, _, substitute = name.partition(" ")
+    known = base if base in HOLIDAY_NAMES else "祝日・休日"
+    text = i18n.gettext(known) if i18n.current_locale.get() != "ja" else base
+    if substitute:
+        return i18n.gettext("{name}の振替休日").format(name=text)
+    return text
+
+
+def calendar_end(cal: OfficeCalendar, start: date, days: int = CLOSURE_DAYS) -> date:
+    """The last day of the public calendar: ``days`` days from ``start``, carried on while
+    the office stays closed, so a closure that starts inside (the year-end closure, a long
+    weekend) is listed whole."""
+    end = start + timedelta(days=days - 1)
+    for _ in range(CLOSURE_DAYS):  # bounded: a calendar closed for months stops here
+        if cal.is_open_day(end + timedelta(days=1)):
+            break
+        end += timedelta(days=1)
+    return end
 
 
 def calendar_notes(cal: OfficeCalendar, start: date, days: int = CLOSURE_DAYS) -> list[DayNote]:
     """Closed days (weekends, national holidays, 29 Dec–3 Jan, configured closures) and
-    configured openings in the ``days`` days from ``start``."""
+    configured openings from ``start`` to :func:`calendar_end`."""
     notes = []
-    for offset in range(days):
+    for offset in range((calendar_end(cal, start, days) - start).days + 1):
         day = start + timedelta(days=offset)
         if day in cal.opened:
             notes.append(DayNote(day, weekday_of(day), True, i18n.gettext("臨時開庁日")))
@@ -151,7 +193,8 @@ def site_of(request: Request) -> Site:
     except RuleInputError:  # no entry in force yet: the page says so, never a 500
         fee = None
     views = [
-        OfficeView(o, office_status(o, now, config.calendar), hours_of(o)) for o in config.offices
+        OfficeView(o, office_status(o, now, config.calendar), hours_of(o), today)
+        for o in config.offices
     ]
     return Site(now, today, views, config.calendar, fee, tuple(config.fee_schedule))
 
@@ -233,7 +276,7 @@ def router() -> APIRouter:
         site = site_of(request)
         context = site.context()
         context["days"] = calendar_notes(site.calendar, site.today)
-        context["until"] = site.today + timedelta(days=CLOSURE_DAYS - 1)
+        context["until"] = calendar_end(site.calendar, site.today)
         return render(request, "public/offices.html", context)
 
     @r.get("/fees")

@@ -39,6 +39,7 @@ STATUS_LABELS = {
     "held": "一時保留",
     "expired": "期限切れ",
     "unknown": "この認証局が発行したものではありません",
+    "superseded": "更新により失効（新しい電子証明書があります）",
 }
 
 
@@ -65,8 +66,13 @@ class CheckResult:
     holder: dict[str, Any] | None  # the four facts of an uploaded sign certificate
 
     @property
+    def status(self) -> str:
+        """The status shown: a certificate replaced by a renewal is not an alarm (R-VAL-4)."""
+        return "superseded" if self.view.superseded else self.view.status
+
+    @property
     def status_label(self) -> str:
-        return STATUS_LABELS[self.view.status]
+        return STATUS_LABELS[self.status]
 
 
 def _holder_facts(info: dict[str, Any]) -> dict[str, Any] | None:

@@ -178,7 +178,10 @@ def test_branch_office_is_refused_and_the_supervisor_sees_it(web: Browser, demo:
     sup = browser(demo)
     sup.login("supervisor")
     page = sup.get("/staff/supervisor").text
-    assert "branch_office" in page
+    refusals = page.split('data-testid="refusals"', 1)[1].split("</table>", 1)[0]
+    assert "この窓口では電子証明書の手続きはできません" in refusals
+    assert "川西支所" in refusals
+    assert "branch_office" not in page  # no internal code shown to a person
     assert "改ざんはありません" in page
 
 

@@ -246,7 +246,16 @@ def test_checklist_gives_the_next_opening_when_the_office_is_closed(fresh: Conta
     set_jst(fresh, datetime(2026, 11, 27, 18, 0, tzinfo=JST))
     where = text_of(section(browser(fresh).get(f"/checklist?{P['new-proxy']}").text, "where"))
     assert "閉庁中" in where
-    assert f"次の受付開始: {format_japanese_with_western(date(2026, 11, 30))} 08:45" in where
+    assert f"次の受付開始: {format_japanese_with_western(date(2026, 11, 30))} 8時45分から" in where
+
+
+def test_checklist_says_today_when_the_office_opens_later_today(fresh: Container) -> None:
+    """Issue 15: before the doors open the page says 「本日8時45分から」, not a date."""
+    set_jst(fresh, datetime(2026, 11, 30, 7, 30, tzinfo=JST))
+    where = text_of(section(browser(fresh).get(f"/checklist?{P['new-proxy']}").text, "where"))
+    assert "閉庁中" in where
+    assert "本日8時45分から受け付けます。" in where
+    assert "次の受付開始" not in where
 
 
 def test_checklist_without_answers_shows_only_the_form(web: Browser) -> None:
@@ -369,11 +378,32 @@ def test_offices_page_shows_year_end_holidays_and_configured_days(fresh: Contain
     assert "2026-12-25" not in rows and "2027-01-04" not in rows  # ordinary weekdays
 
 
+def test_offices_page_lists_the_whole_year_end_closure(fresh: Container) -> None:
+    """Issue 15: thirty days from 2 December end on 31 December, inside the closure; the list
+    goes on to its last day (3 January) and says so in its heading."""
+    set_jst(fresh, datetime(2026, 12, 2, 9, 0, tzinfo=JST))
+    page = browser(fresh).get("/offices").text
+    rows = calendar_rows(page)
+    for day in ("2026-12-29", "2026-12-31", "2027-01-01", "2027-01-02", "2027-01-03"):
+        assert rows[day][0] == "no", day
+    assert max(rows) == "2027-01-03"
+    assert format_japanese_with_western(date(2027, 1, 3)) in page
+
+
+def test_offices_page_in_english_names_holidays_in_english(fresh: Container) -> None:
+    """Issue 15: English pages hold no Japanese: holiday and weekday names are translated."""
+    set_jst(fresh, datetime(2027, 1, 5, 9, 0, tzinfo=JST))
+    rows = calendar_rows(browser(fresh).get("/offices?lang=en").text)
+    assert "Coming of Age Day" in rows["2027-01-11"][1]
+    assert "Saturday" in rows["2027-01-09"][1]
+    assert not re.search(r"[\u3000-\u30ff\u4e00-\u9fff]", " ".join(v for _, v in rows.values()))
+
+
 def test_main_office_closed_at_night_shows_the_next_opening(fresh: Container) -> None:
     set_jst(fresh, datetime(2026, 12, 28, 20, 0, tzinfo=JST))  # the year-end closure follows
     main = text_of(section(browser(fresh).get("/offices").text, "office-main"))
     assert "閉庁中" in main
-    assert f"{format_japanese_with_western(date(2027, 1, 4))} 08:45" in main
+    assert f"{format_japanese_with_western(date(2027, 1, 4))} 8時45分から" in main
 
 
 # --- fees (R-PROC-4) -------------------------------------------------------------------------

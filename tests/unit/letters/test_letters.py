@@ -8,6 +8,7 @@ its QR codes decoded from those PNGs.
 from __future__ import annotations
 
 import io
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -26,6 +27,7 @@ from madoguchi.letters import (
     InquiryLetterDoc,
     LettersError,
     ReceiptDoc,
+    build,
     certificate_copy_pdf,
     expiry_notice_pdf,
     inquiry_letter_pdf,
@@ -41,6 +43,8 @@ from madoguchi.rules.offices import MAIN_OFFICE
 from madoguchi.rules.pins import PinKind
 from madoguchi.rules.procedures import PROCEDURES, ProcedureId, checklist
 from madoguchi.rules.validity import CertKind
+from madoguchi.services.domain import NoticeItem
+from madoguchi.services.notice_dispatch import NoticeContent
 from tests.support.pdf import (
     ARTIFACTS,
     decode_qr,
@@ -107,14 +111,14 @@ def copy_doc(**changes: object) -> CertificateCopyDoc:
                 "3f2a9c0d11e4b5a6c7d8e9f001122334",
                 ISSUED,
                 date(2031, 2, 10),
-                "CN=madoguchi demo sign CA (not J-LIS)",
+                "署名用認証局（デモ用・地方公共団体情報システム機構ではありません）",
             ),
             CertificateOnCard(
                 CertKind.AUTH.label,
                 "0a1b2c3d4e5f6071",
                 ISSUED,
                 date(2031, 2, 10),
-                "CN=madoguchi demo auth CA (not J-LIS)",
+                "利用者証明用認証局（デモ用・地方公共団体情報システム機構ではありません）",
             ),
         ),
         contact=CONTACT,
@@ -264,7 +268,7 @@ def test_expiry_notice_text_r_notice_1_r_notice_2() -> None:
     assert page_count(pdf) == 2
     assert_contains(
         text,
-        "電子証明書の有効期限のお知らせ",
+        "電子証明書とマイナンバーカードの有効期限のお知らせ",  # the card expires too
         "有効期限通知書",
         "N-2026-004711",
         "転送不要",
@@ -314,6 +318,46 @@ def test_expiry_notice_without_card_renewal_r_notice_2() -> None:
     assert_no_placeholder(text)
     pages = render_pages(pdf, "expiry-notice-certificates-only")
     assert decode_qr(pages[0]) == [doc.number]
+
+
+def test_expiry_notice_about_the_card_alone_lists_it_once_r_notice_2() -> None:
+    """R-NOTICE-2 (issue 15): certificates already expired, the card expiring — the notice is
+    about the card, lists it once, explains its renewal and has no reply form."""
+    pdf = expiry_notice_pdf(notice_doc(items=()))
+    text = read(pdf)
+    flat = squash(pdf_text(pdf))
+    assert page_count(pdf) == 1
+    assert_contains(
+        text, "マイナンバーカードの有効期限のお知らせ", "〒080-0015", "マイナンバーカード本体"
+    )
+    assert "電子証明書の有効期限のお知らせ" not in flat
+    assert flat.count(squash("令和9年2月10日（2027年2月10日）")) == 1  # one row: the card
+    assert_contains(text, "カードの電子証明書も使えなくなります", "申請は無料です")
+    assert_contains(text, "電子証明書も窓口で発行できます")
+    assert "照会書兼回答書" not in flat and "委任状" not in flat
+    render_pages(pdf, "expiry-notice-card-only")
+
+
+def test_notice_built_from_a_card_item_shows_the_card_once_r_notice_2() -> None:
+    """R-NOTICE-2: the campaign's card item becomes the card row, never also a certificate row
+    (it used to print two rows for one card), and the postal code reaches the address."""
+    content = NoticeContent(
+        number="2027-02-0000001",
+        issued_on=ISSUED,
+        name="帯広　花子",
+        address=HOLDER.address,
+        items=(NoticeItem("card", None, EXPIRES),),
+        card_expires=EXPIRES,
+        card_renewal_url=RENEWAL_URL,
+        office=MAIN_OFFICE,
+        postal_code="080-0015",
+    )
+    doc = build.notice_doc(content, "帯広市")
+    assert doc.items == () and doc.card_expires == EXPIRES
+    assert doc.addressee.postal_code == "080-0015"
+    flat = squash(pdf_text(expiry_notice_pdf(doc)))
+    assert "〒080-0015" in flat
+    assert flat.count(squash("令和9年2月10日（2027年2月10日）")) == 1
 
 
 def test_expiry_notice_prints_the_pause_apology_r_notice_3() -> None:
@@ -394,11 +438,11 @@ def test_certificate_copy_r_proc_5() -> None:
         "電子証明書の有効期限",
         "令和13年2月10日",
         "（2031年2月10日）",
-        "3F2A9C0D11E4B5A6C7D8E9F001122334",
-        "0A1B2C3D4E5F6071",
+        "3F2A 9C0D 11E4 B5A6 C7D8 E9F0 0112 2334",  # in groups of four (issue 15)
+        "0A1B 2C3D 4E5F 6071",
         "令和8年11月24日から",
         "令和13年2月10日まで",
-        "CN=madoguchi demo sign CA (not J-LIS)",
+        "署名用認証局（デモ用・地方公共団体情報システム機構ではありません）",
         "昭和60年2月10日（1985年2月10日）",
         "女",
         "北海道帯広市西5条南7丁目1番地",
@@ -407,6 +451,13 @@ def test_certificate_copy_r_proc_5() -> None:
     )
     assert_contact(text)
     assert_no_placeholder(text)
+    layout = pdf_text(pdf, layout=True)
+    # the kind breaks at the seam of its words (利用者証明用 / 電子証明書), never inside one
+    assert not re.search(r"電子証明\s*$", layout, re.M), layout
+    assert re.search(r"^利用者証明用\s", layout, re.M) and re.search(r"^電子証明書\s", layout, re.M)
+    assert "証明書の発行/者" not in layout and not re.search(r"認証\s*$", layout, re.M)
+    # a serial is printed in groups of four and breaks only between them
+    assert "3F2A 9C0D" in layout and "3F2A9C0D" not in layout
     render_pages(pdf, "certificate-copy")
 
 
@@ -438,7 +489,11 @@ def test_receipt_r_proc_4() -> None:
         "手数料（規定額）200円",
         "国の規程の経過措置により無料",
         "電子証明書の更新（署名用・利用者証明用）",
+        # the issuer as a receipt names it: the city and the desk, its address and phone
+        "帯広市　戸籍住民課 マイナンバーカード交付担当",
+        "〒080-8670 帯広市西5条南7丁目1番地",
     )
+    assert "帯広市長　本庁" not in squash(pdf_text(pdf))
     assert_no_placeholder(text)
     render_pages(pdf, "receipt")
 

@@ -15,7 +15,7 @@ from madoguchi.pki.authority import Authority
 from madoguchi.rules.cases import CaseKind
 from madoguchi.rules.errors import InvalidTransition
 from madoguchi.rules.items import Item
-from madoguchi.rules.notices import CampaignState, NoticeState
+from madoguchi.rules.notices import BatchState, CampaignState, NoticeState
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.card_renewal import PATH
 from madoguchi.services.domain import NotFound, Notice, Refused, Resident
@@ -237,7 +237,15 @@ def test_r_notice_4_returned_mail(w: World, rid: dict[str, str]) -> None:
     with pytest.raises(NotFound):
         w.notices.record_returned("2027-01-9999999", MAIN)
 
-    w.notices.dispatch(CAMPAIGN, MAIN)
+    (batch,) = w.notices.dispatch(CAMPAIGN, MAIN).batches
+    with pytest.raises(Refused) as err:  # print data only: nothing was mailed yet
+        w.notices.record_returned(planned.number, MAIN)
+    assert err.value.code == "notice_not_mailed"
+    handed = w.notices.hand_over(batch.id, MAIN)
+    assert (handed.state, handed.handed_over_by) == (BatchState.HANDED_OVER, MAIN.clerk)
+    with pytest.raises(Refused) as err:
+        w.notices.hand_over(batch.id, MAIN)
+    assert err.value.code == "batch_already_handed_over"
     back = w.notices.record_returned(f" {planned.number} ", MAIN)  # as a scanner sends it
     assert (back.number, back.state) == (planned.number, NoticeState.RETURNED)
     assert [n.number for n in w.notices.returned(CAMPAIGN)] == [planned.number]
@@ -252,3 +260,5 @@ def test_r_notice_4_returned_mail(w: World, rid: dict[str, str]) -> None:
         w.notices.record_returned(planned.number, MAIN)
     logged = [dict(e.detail) for e in audit_log(w) if e.action == "notices.returned"]
     assert logged == [{"notice": planned.number}]
+    handovers = [dict(e.detail) for e in audit_log(w) if e.action == "notices.handover"]
+    assert handovers == [{"batch": batch.id, "notices": batch.notices}]

@@ -96,6 +96,9 @@ class NoticeRepo(NoticeReader, Protocol):
     def add_batch(self, b: Batch) -> None:
         """Record a new (open) batch."""
 
+    def hand_over_batch(self, batch_id: str, *, at: datetime, by: str) -> None:
+        """The print vendor took the batch's files (a supervisor recorded it)."""
+
     def finish_batch(
         self, batch_id: str, *, notices: int, at: datetime, sha256: str, pages: int
     ) -> None:
