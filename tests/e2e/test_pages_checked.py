@@ -159,6 +159,7 @@ PUBLIC = [
     ("offices", "/offices"),
     ("fees", "/fees"),
     ("check", "/check"),
+    ("verify", "/verify"),
     ("staff-login", "/staff/login"),
     ("not-found", "/no-such-page"),
     ("bad-renewal-link", "/card-renewal/forged.link"),

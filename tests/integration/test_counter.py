@@ -469,3 +469,19 @@ def test_refusal_is_recorded_with_its_reason(c: Container) -> None:
         c.counter.mail_inquiry_letter(case.id, MAIN)
     with c.uow() as uow:
         assert uow.counter.history(case.id) == [("refuse", "open", "refused")]
+
+
+def test_an_audit_entry_at_a_jst_time_verifies(c: Container) -> None:
+    """The chain hashes the time as the store keeps it (UTC): an entry written with a JST
+    clock's time verifies when read back (found when a JST-built demo system was reused)."""
+    from madoguchi.rules.dates import JST
+    from madoguchi.services.audit import record
+
+    with c.uow() as uow:
+        record(
+            uow,
+            datetime(2026, 11, 24, 10, 0, 0, 123456, tzinfo=JST),
+            Actor("t", "main", "t1"),
+            "test.jst",
+        )
+    audit_ok(c)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
@@ -15,6 +15,12 @@ from madoguchi.services.domain import GENESIS, AuditEntry, entry_hash
 from madoguchi.store.counter_models import AuditRow
 from madoguchi.store.models import CounterRow
 from madoguchi.store.repositories import core, next_counter
+
+
+def as_utc(at: datetime) -> datetime:
+    """The time as the store gives it back (UtcDateTime): aware, in UTC."""
+    return at.astimezone(UTC) if at.tzinfo is not None else at
+
 
 _AUDIT = cast(Table, AuditRow.__table__)
 _COUNTERS = cast(Table, CounterRow.__table__)
@@ -118,7 +124,9 @@ class AuditLog:
         for seq, d in enumerate(drafts, start=first):
             fields = (
                 seq,
-                d["at"],
+                # hashed as stored: the store keeps UTC, so an aware time of another zone
+                # (a JST clock) would otherwise verify as changed when read back
+                as_utc(d["at"]),
                 d["clerk"],
                 d["office"],
                 d["terminal"],
