@@ -328,6 +328,9 @@ class FakePki:
         certs = self._tx.read().certificates.values()
         return sorted({c.record.partition for c in certs if c.record.kind is kind})
 
+    def highest_partition(self, kind: CertKind) -> int | None:
+        return max(self.partitions(kind), default=None)
+
     def count(self, kind: CertKind) -> int:
         return sum(1 for c in self._tx.read().certificates.values() if c.record.kind is kind)
 
