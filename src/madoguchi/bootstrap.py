@@ -222,6 +222,7 @@ class Container:
             hash_time_cost=s.password_hash_time_cost,
             hash_memory_kib=s.password_hash_memory_kib,
             failures_per_client=s.login_failures_per_client,
+            token_lifetime=timedelta(days=s.api_token_days),
         )
         name_key = read_or_create_secret(s.secrets_dir / "audit-names.key")
         return StaffService(self.uow, self.clock, policy, name_key)

@@ -121,6 +121,8 @@ WEB_MESSAGES: dict[str, str] = {
     "consent_required": "申請内容の確認にチェックを入れてください。",
     "upload_too_large": "ファイルが大きすぎます。",
     "request_too_large": "送られたデータが大きすぎます。",
+    "unknown_token": "そのAPIトークンはありません。",
+    "bad_token_days": "APIトークンの有効日数は1日から3650日までです。",
     "too_many_attempts": "ログインの失敗が続いたため、しばらく受け付けません。少し待ってからもう一度お試しください。",
     "too_many_requests": "短い時間に続けて照会されました。少し待ってからもう一度お試しください。",
     "bad_day": "日付は 2026-11-24 のように「年-月-日」で指定してください。",

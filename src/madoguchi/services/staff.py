@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -19,13 +20,22 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from madoguchi.rules.offices import office_by_code
 from madoguchi.services.audit import Actor, record
-from madoguchi.services.domain import NotFound, Refused, StaffAccount, StaffRole, StaffSession
+from madoguchi.services.domain import (
+    ApiToken,
+    NotFound,
+    Refused,
+    StaffAccount,
+    StaffRole,
+    StaffSession,
+)
 from madoguchi.services.ports import Clock, UnitOfWork, UowFactory
 from madoguchi.services.siteconfig import site_config
 from madoguchi.services.throttle import LoginLocks, RateLimit
 
 MIN_PASSWORD = 10
 LOGIN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
+TOKEN_REF = re.compile(r"[0-9a-f]{8,64}")
+MAX_TOKEN_LIFETIME = timedelta(days=3650)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +45,7 @@ class StaffPolicy:
     failures_per_client: int = 20  # wrong logins per client and minute before 429
     idle_timeout: timedelta = timedelta(minutes=30)
     max_session: timedelta = timedelta(hours=12)
+    token_lifetime: timedelta = timedelta(days=90)  # API tokens (issue 14, item 5)
     # argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile)
     hash_time_cost: int = 3
     hash_memory_kib: int = 65536
@@ -177,7 +188,7 @@ class StaffService:
             updated = uow.staff.update_account(replace(account, **changes))  # type: ignore[arg-type]
             if active is False or password is not None or role is not None:
                 uow.staff.delete_sessions_of(login)  # they log in again with the new rights
-            if active is False:
+            if active is False or password is not None:  # a new password: new tokens too
                 uow.staff.revoke_tokens_of(login)
             self._audit(
                 uow,
@@ -310,21 +321,49 @@ class StaffService:
                 uow.commit()
 
     # -- API tokens --------------------------------------------------------------------------
-    def create_api_token(self, login: str, label: str, actor: Actor) -> str:
+    def create_api_token(
+        self, login: str, label: str, actor: Actor, *, days: int | None = None
+    ) -> str:
+        """A new API token of ``login``, valid for ``days`` (the policy's default when None)."""
+        lifetime = self.policy.token_lifetime if days is None else timedelta(days=days)
+        if not timedelta(days=1) <= lifetime <= MAX_TOKEN_LIFETIME:
+            raise Refused("bad_token_days", "a token is valid for 1 to 3650 days")
         token = "mdg_" + secrets.token_urlsafe(32)
+        now = self.clock()
         with self.uow_factory() as uow:
             if uow.staff.account(login) is None:
                 raise NotFound("unknown_staff", f"no staff account {login}")
-            uow.staff.add_token(token_hash(token), login, label[:64] or "api", self.clock())
-            self._audit(uow, actor, "staff.api_token", {"login": login, "label": label[:64]})
+            uow.staff.add_token(token_hash(token), login, label[:64] or "api", now, now + lifetime)
+            self._audit(
+                uow,
+                actor,
+                "staff.api_token",
+                {"login": login, "label": label[:64], "days": lifetime.days},
+            )
             uow.commit()
         return token
+
+    def api_tokens(self, login: str) -> list[ApiToken]:
+        with self.uow_factory.read_only() as uow:
+            return uow.staff.tokens_of(login)
+
+    def revoke_api_token(self, login: str, ref: str, actor: Actor) -> None:
+        """Revoke one token of ``login``, named by the first characters of its hash (as
+        listed: :attr:`ApiToken.ref`)."""
+        ref = ref.strip().lower()
+        if not TOKEN_REF.fullmatch(ref):
+            raise Refused("unknown_token", f"no token {ref[:20]!r}")
+        with self.uow_factory() as uow:
+            if not uow.staff.revoke_token(login, ref):
+                raise Refused("unknown_token", f"{login} has no token {ref}")
+            self._audit(uow, actor, "staff.api_token_revoked", {"login": login, "token": ref})
+            uow.commit()
 
     def token_account(self, token: str) -> StaffAccount | None:
         if not token:
             return None
         with self.uow_factory.read_only() as uow:  # every API request: no write lock
-            owner = uow.staff.token_owner(token_hash(token))
+            owner = uow.staff.token_owner(token_hash(token), self.clock())
             account = uow.staff.account(owner) if owner else None
         if account is None or not account.active:
             return None
