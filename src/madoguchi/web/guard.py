@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -65,7 +66,11 @@ class RequestGuard:
             await self._respond(scope, receive, send, _too_large(Request(scope)))
             return
         if scope["method"] not in BODYLESS:
-            refusal = await _unauthenticated(Request(scope))
+            try:
+                refusal = await _unauthenticated(Request(scope))
+            except SQLAlchemyError:  # the store is down: as the routes say it
+                log.exception("database error")
+                refusal = _failure(Request(scope), 503, "database_unavailable")
             if refusal is not None:
                 await self._respond(scope, receive, send, refusal)
                 return
@@ -105,11 +110,8 @@ class RequestGuard:
             log.exception("unexpected error")
             if started:  # the answer is half sent: only closing tells the client
                 raise
-            request = Request(scope)
-            message = i18n.gettext(japanese("internal_error", ""))
-            await self._respond(
-                scope, receive, send, error_page(request, 500, "internal_error", message)
-            )
+            failure = _failure(Request(scope), 500, "internal_error")
+            await self._respond(scope, receive, send, failure)
 
     async def _respond(self, scope: Scope, receive: Receive, send: Send, r: Response) -> None:
         for name, value in SECURITY_HEADERS.items():
@@ -124,6 +126,10 @@ def _content_length(scope: Scope) -> str | None:
         if name == b"content-length":
             return str(value.decode("latin-1").strip())
     return None
+
+
+def _failure(request: Request, status: int, code: str) -> Response:
+    return error_page(request, status, code, i18n.gettext(japanese(code, "")))
 
 
 def _too_large(request: Request) -> Response:

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
+from sqlalchemy.exc import OperationalError
 
 from madoguchi.bootstrap import Container
 from madoguchi.services.audit import Actor
@@ -235,3 +236,20 @@ def test_a_server_error_is_a_page_with_the_security_headers(
     assert a.headers["x-content-type-options"] == "nosniff"
     api = call(app, "GET", "/api/v1/offices", headers={"authorization": "Bearer x"})
     assert api.status in (401, 500)
+
+
+def test_the_store_down_during_the_check_is_a_503(
+    demo: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = create_app(demo)
+
+    def down(*args: object, **kwargs: object) -> None:
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(type(demo.staff), "token_account", down)
+    monkeypatch.setattr(type(demo.staff), "session", down)
+    a = call(app, "POST", "/api/v1/cases", size=10, headers={"authorization": "Bearer x"})
+    assert a.status == 503 and a.json["detail"] == "database_unavailable"
+    page = call(app, "POST", "/staff/logout", size=10, headers={"cookie": "mdg_session=x"})
+    assert page.status == 503 and "データベースに接続できません" in page.body.decode()
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
