@@ -153,7 +153,10 @@ def cmd_token(
         staff = with_store(data_dir).staff
         who = login.strip().lower()
         token = staff.create_api_token(who, label, _actor(), days=days)
-        expires = next(t.expires_at for t in reversed(staff.api_tokens(who)) if not t.revoked)
+        from madoguchi.services.staff import token_hash  # loaded with the store anyway
+
+        ref = token_hash(token)[:12]
+        expires = next(t.expires_at for t in staff.api_tokens(who) if t.ref == ref)
     emit(
         {
             "login": who,
