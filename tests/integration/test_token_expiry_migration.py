@@ -71,4 +71,10 @@ def test_older_tokens_get_ninety_days(db_url: str) -> None:
         on = datetime(2026, 12, 2, tzinfo=UTC)
         assert repo.token_owner("aaaa" * 16, on) is None  # 90 days were over in April
         assert repo.token_owner("bbbb" * 16, on) == "clerk"
+        # one token revoked by its reference, the other untouched (substr on both stores)
+        assert repo.revoke_token("clerk", "bbbb" * 3)
+        assert not repo.revoke_token("clerk", "cccc" * 3)
+        assert not repo.revoke_token("nobody", "aaaa" * 3)
+        assert repo.token_owner("bbbb" * 16, on) is None
+        assert [t.revoked for t in repo.tokens_of("clerk")] == [False, True]
     engine.dispose()
