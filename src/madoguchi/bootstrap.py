@@ -37,6 +37,7 @@ from madoguchi.services.ports import Clock, UowFactory
 from madoguchi.services.registry import RegistryService
 from madoguchi.services.siteconfig import SiteConfigService
 from madoguchi.services.staff import StaffPolicy, StaffService
+from madoguchi.services.throttle import RateLimit
 from madoguchi.services.views import CounterViews
 from madoguchi.store.archive import BackupSummary, create_backup, restore_backup
 from madoguchi.store.db import make_engine, make_reader_engine, session_factory, upgrade
@@ -220,8 +221,16 @@ class Container:
             max_session=timedelta(hours=s.session_max_hours),
             hash_time_cost=s.password_hash_time_cost,
             hash_memory_kib=s.password_hash_memory_kib,
+            failures_per_client=s.login_failures_per_client,
+            token_lifetime=timedelta(days=s.api_token_days),
         )
-        return StaffService(self.uow, self.clock, policy)
+        name_key = read_or_create_secret(s.secrets_dir / "audit-names.key")
+        return StaffService(self.uow, self.clock, policy, name_key)
+
+    @cached_property
+    def check_limit(self) -> RateLimit:
+        """The public /check's requests per client and minute (issue 14, item 4)."""
+        return RateLimit(self.settings.check_requests_per_client, timedelta(minutes=1), self.clock)
 
     @cached_property
     def card_renewal(self) -> CardRenewalService:

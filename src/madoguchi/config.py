@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     # staff logins (issue 5): argon2id cost, lock-out, session lifetime, cookie flags
     login_max_failures: int = Field(default=5, ge=1)
     login_lockout_minutes: int = Field(default=15, ge=1)
+    login_failures_per_client: int = Field(default=20, ge=1)  # a minute, then 429 (issue 14)
+    check_requests_per_client: int = Field(default=30, ge=1)  # /check: a minute, then 429
+    api_token_days: int = Field(default=90, ge=1, le=3650)  # a new API token's lifetime
     session_idle_minutes: int = Field(default=30, ge=1)
     session_max_hours: int = Field(default=12, ge=1)
     password_hash_time_cost: int = Field(default=3, ge=1)

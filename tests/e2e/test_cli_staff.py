@@ -156,3 +156,27 @@ def test_refusals_are_said_in_japanese(tmp_path: Path) -> None:
         assert "Traceback" not in proc.stderr
     listed = madoguchi_json("staff", "list", "--data-dir", str(data))
     assert [a["login"] for a in listed["accounts"]] == ["yamada"]
+
+
+def test_tokens_expire_are_listed_and_revoked_one_by_one(tmp_path: Path) -> None:
+    """Issue 14, item 5: ``--days``, ``staff tokens`` and ``staff revoke-token``."""
+    data = tmp_path / "data"
+    add(data, "taro")
+    base = ("--login", "taro", "--data-dir", str(data))
+    short = madoguchi_json("staff", "token", "--label", "T1", "--days", "7", *base)
+    other = madoguchi_json("staff", "token", "--label", "T2", *base)
+    listed = madoguchi_json("staff", "tokens", *base)["tokens"]
+    assert [t["label"] for t in listed] == ["T1", "T2"]
+    assert listed[0]["expires_at"] == short["expires_at"]
+    assert listed[1]["expires_at"] == other["expires_at"]
+    assert listed[0]["expires_at"] < listed[1]["expires_at"]  # 7 days against the default 90
+    assert madoguchi_json("staff", "revoke-token", "--ref", listed[0]["ref"], *base)["revoked"]
+    c = build(Settings(data_dir=data))
+    assert c.staff.token_account(str(short["token"])) is None
+    assert c.staff.token_account(str(other["token"])) is not None
+    after = madoguchi_json("staff", "tokens", *base)["tokens"]
+    assert [t["revoked"] for t in after] == [True, False]
+    refused = madoguchi("staff", "revoke-token", "--ref", "0" * 12, *base, check=False)
+    assert (
+        refused.returncode != 0 and "そのAPIトークンはありません" in refused.stderr + refused.stdout
+    )

@@ -125,6 +125,7 @@ class _Token:
     staff_id: str
     label: str
     created_at: datetime
+    expires_at: datetime
     revoked: bool = False
 
 
@@ -327,6 +328,9 @@ class FakePki:
     def partitions(self, kind: CertKind) -> list[int]:
         certs = self._tx.read().certificates.values()
         return sorted({c.record.partition for c in certs if c.record.kind is kind})
+
+    def highest_partition(self, kind: CertKind) -> int | None:
+        return max(self.partitions(kind), default=None)
 
     def count(self, kind: CertKind) -> int:
         return sum(1 for c in self._tx.read().certificates.values() if c.record.kind is kind)
@@ -666,19 +670,30 @@ class FakeStaff:
         for key in [k for k, x in s.sessions.items() if x.staff_id == staff_id]:
             del s.sessions[key]
 
-    def add_token(self, token_hash: str, staff_id: str, label: str, at: datetime) -> None:
+    def add_token(
+        self, token_hash: str, staff_id: str, label: str, at: datetime, expires_at: datetime
+    ) -> None:
         s = self._tx.write()
         _unique(s.tokens, token_hash, "API token")
-        s.tokens[token_hash] = _Token(staff_id, label, _utc(at))
+        s.tokens[token_hash] = _Token(staff_id, label, _utc(at), _utc(expires_at))
 
-    def token_owner(self, token_hash: str) -> str | None:
+    def token_owner(self, token_hash: str, at: datetime) -> str | None:
         found = self._tx.read().tokens.get(token_hash)
-        return found.staff_id if found and not found.revoked else None
+        if found is None or found.revoked or found.expires_at <= _utc(at):
+            return None
+        return found.staff_id
+
+    def revoke_token(self, staff_id: str, ref: str) -> bool:
+        s = self._tx.write()
+        hits = [h for h, t in s.tokens.items() if t.staff_id == staff_id and h.startswith(ref)]
+        for h in hits:
+            s.tokens[h] = replace(s.tokens[h], revoked=True)
+        return bool(hits)
 
     def tokens_of(self, staff_id: str) -> list[ApiToken]:
         mine = [(h, t) for h, t in self._tx.read().tokens.items() if t.staff_id == staff_id]
         mine.sort(key=lambda ht: ht[1].created_at)
-        return [ApiToken(h[:12], t.label, t.created_at, t.revoked) for h, t in mine]
+        return [ApiToken(h[:12], t.label, t.created_at, t.revoked, t.expires_at) for h, t in mine]
 
     def revoke_tokens_of(self, staff_id: str) -> None:
         s = self._tx.write()

@@ -1,4 +1,5 @@
-"""`madoguchi staff add | list | token`: staff accounts and API tokens from the shell.
+"""`madoguchi staff add | list | token | tokens | revoke-token`: staff accounts and API tokens
+from the shell (a token expires: ``--days``, by default MADOGUCHI_API_TOKEN_DAYS).
 
 The password of a new account is read from MADOGUCHI_NEW_PASSWORD, from a pipe, or asked
 for twice without echo (never an option: options end up in the shell history). An API token is printed once;
@@ -136,6 +137,12 @@ def cmd_token(
     label: Annotated[
         str, typer.Option("--label", help="用途のメモ（例: 窓口端末1）。64文字まで")
     ] = "api",
+    days: Annotated[
+        int | None,
+        typer.Option(
+            "--days", help="有効日数（1〜3650）。省略時は MADOGUCHI_API_TOKEN_DAYS（既定90日）"
+        ),
+    ] = None,
     data_dir: DataDirOpt = None,
     json: JsonOpt = False,
 ) -> None:
@@ -143,16 +150,83 @@ def cmd_token(
     with handled(json):
         if not label.strip() or len(label) > 64:
             raise CliInputError("bad_label", "--label は1〜64文字で指定してください。")
-        token = with_store(data_dir).staff.create_api_token(login.strip().lower(), label, _actor())
+        staff = with_store(data_dir).staff
+        who = login.strip().lower()
+        token = staff.create_api_token(who, label, _actor(), days=days)
+        from madoguchi.services.staff import token_hash  # loaded with the store anyway
+
+        ref = token_hash(token)[:12]
+        expires = next(t.expires_at for t in staff.api_tokens(who) if t.ref == ref)
     emit(
-        {"login": login.strip().lower(), "label": label, "token": token},
+        {
+            "login": who,
+            "label": label,
+            "token": token,
+            "expires_at": expires.astimezone(JST).isoformat(),
+        },
         json_mode=json,
         title="APIトークンを発行しました",
-        rows=[("ログイン名", login.strip().lower()), ("用途", label), ("トークン", token)],
+        rows=[
+            ("ログイン名", who),
+            ("用途", label),
+            ("有効期限", expires.astimezone(JST).strftime("%Y-%m-%d %H:%M")),
+            ("トークン", token),
+        ],
         notes=[
             "このトークンは今だけ表示されます。安全な場所に保管してください。",
             "使い方: Authorization: Bearer <トークン>",
         ],
+    )
+
+
+def cmd_tokens(login: LoginOpt, data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
+    """職員のAPIトークンを一覧表示します（番号・用途・有効期限。トークンそのものは表示しません）"""
+    with handled(json):
+        tokens = with_store(data_dir).staff.api_tokens(login.strip().lower())
+    emit(
+        {
+            "tokens": [
+                {
+                    "ref": t.ref,
+                    "label": t.label,
+                    "created_at": t.created_at.astimezone(JST).isoformat(),
+                    "expires_at": t.expires_at.astimezone(JST).isoformat(),
+                    "revoked": t.revoked,
+                }
+                for t in tokens
+            ]
+        },
+        json_mode=json,
+        title=f"APIトークン（{len(tokens)}件）",
+        rows=[
+            (
+                t.ref,
+                f"{t.label}　{t.expires_at.astimezone(JST):%Y-%m-%d}まで"
+                + ("　（失効）" if t.revoked else ""),
+            )
+            for t in tokens
+        ],
+        notes=[] if tokens else ["APIトークンはありません。"],
+    )
+
+
+def cmd_revoke_token(
+    login: LoginOpt,
+    ref: Annotated[
+        str, typer.Option("--ref", help="失効させるトークンの番号（staff tokens の表示）")
+    ],
+    data_dir: DataDirOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """APIトークンを1つ失効させます"""
+    who = login.strip().lower()
+    with handled(json):
+        with_store(data_dir).staff.revoke_api_token(who, ref, _actor())
+    emit(
+        {"login": who, "ref": ref.strip().lower(), "revoked": True},
+        json_mode=json,
+        title="APIトークンを失効させました",
+        rows=[("ログイン名", who), ("番号", ref.strip().lower())],
     )
 
 
@@ -161,4 +235,6 @@ def build() -> typer.Typer:
     app.command("add")(cmd_add)
     app.command("list")(cmd_list)
     app.command("token")(cmd_token)
+    app.command("tokens")(cmd_tokens)
+    app.command("revoke-token")(cmd_revoke_token)
     return app

@@ -353,3 +353,4 @@ class ApiToken:
     label: str
     created_at: datetime
     revoked: bool
+    expires_at: datetime

@@ -290,6 +290,12 @@ class PkiRepository:
             )
         )
 
+    def highest_partition(self, kind: CertKind) -> int | None:
+        """The highest CRL partition holding a certificate of ``kind`` (None: none issued)."""
+        return self.session.scalar(
+            select(func.max(CertificateRow.partition)).where(CertificateRow.kind == kind.value)
+        )
+
     def count(self, kind: CertKind) -> int:
         return int(
             self.session.scalar(

@@ -52,6 +52,8 @@ class ApiTokenRow(Base):
     label: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # issue 14, item 5: every token expires (migration 0007 dates the older ones)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class SiteSettingRow(Base):

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from madoguchi.services.domain import (
@@ -128,14 +128,35 @@ class StaffRepository:
         self.session.execute(delete(StaffSessionRow).where(StaffSessionRow.staff_id == staff_id))
 
     # -- API tokens --------------------------------------------------------------------------
-    def add_token(self, token_hash: str, staff_id: str, label: str, at: datetime) -> None:
+    def add_token(
+        self, token_hash: str, staff_id: str, label: str, at: datetime, expires_at: datetime
+    ) -> None:
         self.session.add(
-            ApiTokenRow(token_hash=token_hash, staff_id=staff_id, label=label, created_at=at)
+            ApiTokenRow(
+                token_hash=token_hash,
+                staff_id=staff_id,
+                label=label,
+                created_at=at,
+                expires_at=expires_at,
+            )
         )
 
-    def token_owner(self, token_hash: str) -> str | None:
+    def token_owner(self, token_hash: str, at: datetime) -> str | None:
         row = self.session.get(ApiTokenRow, token_hash)
-        return row.staff_id if row and not row.revoked else None
+        if row is None or row.revoked or row.expires_at is None or row.expires_at <= at:
+            return None
+        return row.staff_id
+
+    def revoke_token(self, staff_id: str, ref: str) -> bool:
+        res = self.session.execute(
+            update(ApiTokenRow)
+            .where(
+                ApiTokenRow.staff_id == staff_id,
+                func.substr(ApiTokenRow.token_hash, 1, len(ref)) == ref,
+            )
+            .values(revoked=True)
+        )
+        return bool(res.rowcount)  # type: ignore[attr-defined]
 
     def tokens_of(self, staff_id: str) -> list[ApiToken]:
         rows = self.session.scalars(
@@ -143,7 +164,16 @@ class StaffRepository:
             .where(ApiTokenRow.staff_id == staff_id)
             .order_by(ApiTokenRow.created_at)
         )
-        return [ApiToken(r.token_hash[:12], r.label, r.created_at, r.revoked) for r in rows]
+        return [
+            ApiToken(
+                r.token_hash[:12],
+                r.label,
+                r.created_at,
+                r.revoked,
+                r.expires_at or r.created_at,  # none: it never was valid after the upgrade
+            )
+            for r in rows
+        ]
 
     def revoke_tokens_of(self, staff_id: str) -> None:
         self.session.execute(

@@ -25,19 +25,31 @@ def _unauthenticated() -> HTTPException:
     return HTTPException(401, "unauthenticated", headers={"WWW-Authenticate": "Bearer"})
 
 
+def authenticate(request: Request) -> StaffContext | None:
+    """The staff member behind the request's bearer token, or None; kept on the request
+    (the request guard asks before the body is read, the route's dependency after)."""
+    if hasattr(request.state, "api_staff"):
+        return request.state.api_staff  # type: ignore[no-any-return]
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    ctx = None
+    if scheme.lower() == "bearer" and token and len(token) <= TOKEN_MAX:
+        container = request.app.state.container
+        account = container.staff.token_account(token)
+        ctx = staff_context(container, account, None) if account is not None else None
+    request.state.api_staff = ctx
+    return ctx
+
+
 def api_staff(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> StaffContext:
     """The staff member behind the bearer token; 401 without a valid one."""
-    token = credentials.credentials if credentials else ""
-    if not token or len(token) > TOKEN_MAX:
+    ctx = authenticate(request)
+    if ctx is None:
         raise _unauthenticated()
-    container = request.app.state.container
-    account = container.staff.token_account(token)
-    if account is None:
-        raise _unauthenticated()
-    return staff_context(container, account, None)
+    return ctx
 
 
 def _role(role: StaffRole) -> Callable[[StaffContext], StaffContext]:

@@ -16,6 +16,7 @@ from madoguchi.bootstrap import Container
 from madoguchi.web import (
     api,
     errors,
+    guard,
     i18n,
     ops,
     pki_routes,
@@ -84,6 +85,8 @@ def create_app(container: Container) -> FastAPI:
     errors.install(app)
     # outermost: OCSP answers skip the page middleware and the router altogether
     app.add_middleware(pki_routes.OcspEndpoint, responder=container.ocsp)
+    # body limits, authentication before the body, server errors as pages (web/guard.py)
+    app.add_middleware(guard.RequestGuard)
     ops.install(app)  # /healthz, /readyz, /metrics; request ids and metrics (outermost)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(pki_routes.router())

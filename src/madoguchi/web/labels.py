@@ -69,6 +69,7 @@ ACTION_LABELS: dict[str, str] = {
     "staff.create": "職員の追加",
     "staff.update": "職員の変更",
     "staff.api_token": "APIトークンの作成",
+    "staff.api_token_revoked": "APIトークンの失効",
     "config.offices": "窓口の設定変更",
     "config.calendar": "閉庁日の設定変更",
     "config.fees": "手数料の設定変更",

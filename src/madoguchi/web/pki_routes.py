@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import Any
 
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -21,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from madoguchi.pki.errors import PkiError
 from madoguchi.pki.ocsp import decode_get_path, error_response
 from madoguchi.rules.validity import CertKind
+from madoguchi.services.crl_service import ServedCrl
 from madoguchi.services.ocsp_service import OcspResponder
 
 log = logging.getLogger("madoguchi.ocsp")
@@ -29,6 +31,8 @@ OCSP_REQUEST = "application/ocsp-request"
 OCSP_RESPONSE = "application/ocsp-response"
 PKIX_CRL = "application/pkix-crl"
 MAX_OCSP_BODY = 8192
+#: a partition number in a CRL's name: what a certificate's distribution point can name
+PARTITION = re.compile(r"0|[1-9][0-9]{0,8}")
 #: RFC 5019 §6: GET answers may be cached by HTTP proxies
 GET_CACHE_CONTROL = b"max-age=300, public, no-transform, must-revalidate"
 
@@ -108,6 +112,11 @@ async def _send(
     await send({"type": "http.response.body", "body": body})
 
 
+def crl_cache_control(served: ServedCrl) -> str:
+    """Caches may keep a CRL until its nextUpdate, not after (issue 14, item 3)."""
+    return f"max-age={served.max_age}, public, no-transform"
+
+
 def _kind(name: str) -> CertKind:
     try:
         return CertKind(name)
@@ -121,18 +130,21 @@ def router() -> APIRouter:
 
     @r.get("/crl/{name}.crl")
     async def crl(request: Request, name: str) -> Response:
-        kind_name, _, part = name.partition("-")
+        kind_name, dash, part = name.partition("-")
         kind = _kind(kind_name)
         partition = None
-        if part:
-            if not part.isdigit():
+        if dash:  # a partition: ASCII digits only, no sign, no leading zeros, a sane size
+            if not PARTITION.fullmatch(part):
                 raise HTTPException(status_code=404, detail="unknown_crl")
             partition = int(part)
+        crls = request.app.state.container.crls
         async with crl_lock:
-            data = await run_in_threadpool(
-                request.app.state.container.crls.current, kind, partition
-            )
-        return Response(data, media_type=PKIX_CRL)
+            served = await run_in_threadpool(crls.served, kind, partition)
+        if served is None:  # above the highest partition in use: nothing is signed
+            raise HTTPException(status_code=404, detail="unknown_crl")
+        return Response(
+            served.data, media_type=PKIX_CRL, headers={"Cache-Control": crl_cache_control(served)}
+        )
 
     @r.get("/ca/{name}-ca.der")
     async def ca_cert(request: Request, name: str) -> Response:

@@ -125,6 +125,13 @@ def router() -> APIRouter:
         site = await run_in_threadpool(site_of, request)
         context = site.context()
         context.update(result=None, error=None, form={})
+        client = request.client.host if request.client else "-"
+        wait = request.app.state.container.check_limit.check(client)
+        if wait is not None:  # one client asking too often (issue 14, item 4)
+            context["error"] = "too_many_requests"
+            response = render(request, "public/check.html", context, status_code=429)
+            response.headers["Retry-After"] = str(wait)
+            return response
         length = request.headers.get("content-length", "")
         if not length.isdigit() or int(length) > MAX_CHECK_BODY:
             # refused before the body is read: a big upload never reaches the disk

@@ -30,7 +30,7 @@ from madoguchi.web.templating import render
 Admin = Depends(require_staff(StaffRole.ADMIN))
 _TIME = re.compile(r"(\d{1,2})(?::|時)(\d{2})分?|(\d{1,2})時")
 #: what ``?saved=`` may say (the page's words come from the template)
-SAVED = ("office", "calendar", "fees", "staff_added", "staff_updated")
+SAVED = ("office", "calendar", "fees", "staff_added", "staff_updated", "token_revoked")
 
 
 class FormError(Refused):
@@ -97,11 +97,14 @@ def router() -> APIRouter:
     ) -> Response:
         c = request.app.state.container
         config = c.site.current()
+        accounts = c.staff.accounts()
         context = {
             "config": config,
             "closed": "\n".join(sorted(d.isoformat() for d in config.calendar.closed)),
             "opened": "\n".join(sorted(d.isoformat() for d in config.calendar.opened)),
-            "accounts": c.staff.accounts(),
+            "accounts": accounts,
+            "tokens": {a.id: c.staff.api_tokens(a.id) for a in accounts},
+            "now": c.clock(),
             "roles": list(StaffRole),
             "error": error,
             "token": token,
@@ -117,9 +120,10 @@ def router() -> APIRouter:
     ) -> Response:
         return page(request, error, saved=saved)
 
-    async def act(request: Request, action, saved: str = "", name: Any = "") -> Response:  # type: ignore[no-untyped-def]
+    async def act(request: Request, action, saved: Any = "", name: Any = "") -> Response:  # type: ignore[no-untyped-def]
         form = await checked_form(request)
         form_name: str = name(form) if callable(name) else name
+        saved = saved(form) if callable(saved) else saved
         try:
             result = action(form)
         except (RuleError, ServiceError) as exc:
@@ -217,6 +221,9 @@ def router() -> APIRouter:
         def do(form: FormData) -> str | None:
             if form.get("action") == "token":
                 return c.staff.create_api_token(login[:64], _text(form, "label", 64), ctx.actor)  # type: ignore[no-any-return]
+            if form.get("action") == "revoke_token":
+                c.staff.revoke_api_token(login[:64], _text(form, "ref", 64), ctx.actor)
+                return None
             try:
                 role = StaffRole(_text(form, "role", 16))
             except ValueError:
@@ -232,6 +239,9 @@ def router() -> APIRouter:
             )
             return None
 
-        return await act(request, do, "staff_updated", f"f-staff-{login[:64]}")
+        def saved(form: FormData) -> str:
+            return "token_revoked" if form.get("action") == "revoke_token" else "staff_updated"
+
+        return await act(request, do, saved, f"f-staff-{login[:64]}")
 
     return r

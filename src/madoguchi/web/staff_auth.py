@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from madoguchi.services.domain import Refused
+from madoguchi.services.staff import Throttled
 from madoguchi.web.security import SESSION_COOKIE, checked_form, resolve_staff
 from madoguchi.web.templating import render
 
@@ -37,17 +38,26 @@ def router() -> APIRouter:
         terminal = str(form.get("terminal", "") or "窓口1")[:64]
         target = _safe_next(str(form.get("next", "")))
         container = request.app.state.container
+        client = request.client.host if request.client else "-"
         try:
             result = await run_in_threadpool(  # argon2 takes a while: not on the event loop
-                container.staff.login, login_name, str(form.get("password", "")), terminal=terminal
+                container.staff.login,
+                login_name,
+                str(form.get("password", "")),
+                terminal=terminal,
+                client=client,
             )
         except Refused as exc:
-            return render(
+            throttled = isinstance(exc, Throttled)
+            response = render(
                 request,
                 "staff/login.html",
                 {"next": target, "terminal": terminal, "login": login_name, "error": exc.code},
-                status_code=401,
+                status_code=429 if throttled else 401,
             )
+            if isinstance(exc, Throttled):
+                response.headers["Retry-After"] = str(exc.retry_after)
+            return response
         response = RedirectResponse(target, status_code=303)
         secure = container.settings.secure_cookies
         # a browser-session cookie (no Max-Age, no Expires): closing the counter terminal's

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlencode
 
-from fastapi import Request
+from fastapi import HTTPException, Request
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
@@ -19,6 +19,7 @@ from madoguchi.rules.dates import jst_date
 from madoguchi.rules.errors import RuleError
 from madoguchi.rules.validity import renewal_offered, renewal_window_opens
 from madoguchi.services.domain import ServiceError
+from madoguchi.web.api_models import FIRST_DAY, LAST_DAY
 
 log = logging.getLogger("madoguchi.web.counter")
 
@@ -70,6 +71,19 @@ def parse_date(value: str) -> date | None:
         return date.fromisoformat(value.strip()) if value.strip() else None
     except ValueError:
         return None
+
+
+def query_day(request: Request, value: str) -> date:
+    """A day asked for in the query string (``?day=2026-11-24``), today when none; a 400 with
+    a message when it is not a date or lies outside the years the pages show."""
+    if not value.strip():
+        return today(request)
+    chosen = parse_date(value[:10]) if len(value.strip()) == 10 else None
+    if chosen is None:
+        raise HTTPException(400, "bad_day")
+    if not FIRST_DAY <= chosen <= LAST_DAY:
+        raise HTTPException(400, "day_out_of_range")
+    return chosen
 
 
 def strs(form: FormData, name: str) -> list[str]:

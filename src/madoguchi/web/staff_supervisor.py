@@ -20,7 +20,7 @@ from madoguchi.web.labels import (
     STATE_LABELS,
 )
 from madoguchi.web.security import StaffContext, require_staff
-from madoguchi.web.staff_common import parse_date, today
+from madoguchi.web.staff_common import query_day, today
 from madoguchi.web.templating import render
 
 Supervisor = Depends(require_staff(StaffRole.SUPERVISOR))
@@ -37,7 +37,7 @@ def router() -> APIRouter:
         clerk: str = "",
         actions: str = "",
     ) -> Response:
-        chosen: date = parse_date(day[:10]) or today(request)
+        chosen: date = query_day(request, day)
         group = ACTION_GROUPS.get(actions)
         container = request.app.state.container
         view = container.views.supervisor_day(

@@ -37,6 +37,9 @@ class PkiReader(Protocol):
     def partitions(self, kind: CertKind) -> list[int]:
         """The CRL partitions that hold at least one certificate."""
 
+    def highest_partition(self, kind: CertKind) -> int | None:
+        """The highest CRL partition holding a certificate (None: none issued)."""
+
     def count(self, kind: CertKind) -> int:
         """How many certificates of ``kind`` were issued."""
 

@@ -24,8 +24,8 @@ class StaffReader(Protocol):
     def staff_session(self, token_hash: str) -> StaffSession | None:
         """The session behind a cookie's hash."""
 
-    def token_owner(self, token_hash: str) -> str | None:
-        """The login behind an API token's hash, unless revoked."""
+    def token_owner(self, token_hash: str, at: datetime) -> str | None:
+        """The login behind an API token's hash, unless revoked or expired at ``at``."""
 
     def tokens_of(self, staff_id: str) -> list[ApiToken]:
         """A staff member's API tokens, oldest first."""
@@ -62,8 +62,13 @@ class StaffRepo(StaffReader, Protocol):
     def delete_sessions_of(self, staff_id: str) -> None:
         """End every session of a staff member."""
 
-    def add_token(self, token_hash: str, staff_id: str, label: str, at: datetime) -> None:
-        """Record a new API token (its hash)."""
+    def add_token(
+        self, token_hash: str, staff_id: str, label: str, at: datetime, expires_at: datetime
+    ) -> None:
+        """Record a new API token (its hash), valid until ``expires_at``."""
+
+    def revoke_token(self, staff_id: str, ref: str) -> bool:
+        """Revoke the staff member's token whose hash begins with ``ref``; False if none."""
 
     def revoke_tokens_of(self, staff_id: str) -> None:
         """Revoke every API token of a staff member."""
