@@ -24,6 +24,7 @@ from madoguchi.pki.profiles import CaNames
 from madoguchi.rules.offices import Office
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.ca import CaService
+from madoguchi.services.ca_local import InProcessCa
 from madoguchi.services.ca_setup import CaPolicy, initialise_authorities, load_authorities
 from madoguchi.services.card_renewal import CardRenewalService
 from madoguchi.services.cardside import CardSide
@@ -34,9 +35,11 @@ from madoguchi.services.notices import NoticeService
 from madoguchi.services.ocsp_service import OCSP_COUNTERS, OcspResponder
 from madoguchi.services.operations import OperationsService
 from madoguchi.services.ports import Clock, UowFactory
+from madoguchi.services.ports.ca import CertificateAuthority
 from madoguchi.services.registry import RegistryService
 from madoguchi.services.siteconfig import SiteConfigService
 from madoguchi.services.staff import StaffPolicy, StaffService
+from madoguchi.services.testcard import TestCards
 from madoguchi.services.views import CounterViews
 from madoguchi.store.archive import BackupSummary, create_backup, restore_backup
 from madoguchi.store.db import make_engine, make_reader_engine, session_factory, upgrade
@@ -92,7 +95,7 @@ class Container:
         """Bring the schema to head and, with ``ca``, load both CAs (renewing a responder
         certificate that is about to expire). Run once when a process starts."""
         self.migrate()
-        if ca and self._authorities is None:
+        if ca and self._authorities is None and not self.remote_ca:
             self._authorities = load_authorities(self.uow, self.keys, self.policy, self.clock())
         return self
 
@@ -183,13 +186,29 @@ class Container:
         return CrlPublisher(self.uow, self.authorities, self.policy, self.clock)
 
     # -- the counter's services -------------------------------------------------------------
+    @property
+    def remote_ca(self) -> bool:
+        """Whether the counter reaches a CA service (MADOGUCHI_CA_URL) instead of its own."""
+        return self.settings.ca_url is not None
+
+    @cached_property
+    def ca_port(self) -> CertificateAuthority:
+        """The CA as the counter's services see it: in this process (the default) or the CA
+        service at MADOGUCHI_CA_URL, over mutual TLS with MADOGUCHI_RA_CREDENTIALS."""
+        s = self.settings
+        return InProcessCa(self.ca, s.municipality)
+
     @cached_property
     def registry(self) -> RegistryService:
-        return RegistryService(self.uow, self.clock, self.ca)
+        return RegistryService(self.uow, self.clock, self.ca_port)
 
     @cached_property
     def card_side(self) -> CardSide:
-        return CardSide(self.clock, self.ca, self.vault, self.issuer_key)
+        return CardSide(self.clock, self.ca_port, self.vault, self.issuer_key)
+
+    @cached_property
+    def testcards(self) -> TestCards:
+        return TestCards(self.ca_port, self.uow, self.clock, self.vault, self.issuer_key)
 
     @cached_property
     def site(self) -> SiteConfigService:
@@ -200,7 +219,7 @@ class Container:
         return CounterService(
             self.uow,
             self.clock,
-            ca=self.ca,
+            ca=self.ca_port,
             registry=self.registry,
             cards=self.card_side,
             site=self.site,
