@@ -36,6 +36,7 @@ from madoguchi.services.ocsp_service import OCSP_COUNTERS, OcspResponder
 from madoguchi.services.operations import OperationsService
 from madoguchi.services.ports import Clock, UowFactory
 from madoguchi.services.ports.ca import CertificateAuthority
+from madoguchi.services.ra_enrolment import RaEnrolment
 from madoguchi.services.registry import RegistryService
 from madoguchi.services.siteconfig import SiteConfigService
 from madoguchi.services.staff import StaffPolicy, StaffService
@@ -182,6 +183,17 @@ class Container:
         return CaService(self.uow, self.authorities, self.policy, self.clock, self.ocsp)
 
     @cached_property
+    def ra_enrolment(self) -> RaEnrolment:
+        """The CA service's RA credentials and TLS files (`ca enroll-ra`, `ca serve`)."""
+        return RaEnrolment(
+            self.uow,
+            self.clock,
+            self.keys,
+            self.settings.data_dir / "ca-service",
+            self.settings.ca_organization,
+        )
+
+    @cached_property
     def crls(self) -> CrlPublisher:
         return CrlPublisher(self.uow, self.authorities, self.policy, self.clock)
 
@@ -196,7 +208,11 @@ class Container:
         """The CA as the counter's services see it: in this process (the default) or the CA
         service at MADOGUCHI_CA_URL, over mutual TLS with MADOGUCHI_RA_CREDENTIALS."""
         s = self.settings
-        return InProcessCa(self.ca, s.municipality)
+        if s.ca_url is None:
+            return InProcessCa(self.ca, s.municipality)
+        from madoguchi.services.ca_remote import RemoteCa
+
+        return RemoteCa(s.ca_url, s.ra_credentials_dir, s.municipality, self.uow)
 
     @cached_property
     def registry(self) -> RegistryService:
@@ -287,7 +303,7 @@ class Container:
             self.uow,
             self.clock,
             head_revision=head_revision,
-            authorities=lambda: self.authorities,
+            authorities=lambda: {} if self.remote_ca else self.authorities,
             responder_renew_before=self.policy.responder_renew_before,
             state_dir=self.settings.state_dir,
         )

@@ -353,6 +353,9 @@ def build_ca() -> typer.Typer:
     from madoguchi.cli.periodic_cmd import cmd_publish_crls
 
     ca.command("publish-crls")(cmd_publish_crls)
+    from madoguchi.cli.ca_service_cmd import register
+
+    register(ca)
     return ca
 
 
