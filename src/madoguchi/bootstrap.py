@@ -220,7 +220,7 @@ class Container:
 
     @cached_property
     def card_side(self) -> CardSide:
-        return CardSide(self.clock, self.ca_port, self.vault, self.issuer_key)
+        return CardSide(self.clock, self.ca_port, self.vault, self.issuer_key, self.uow)
 
     @cached_property
     def testcards(self) -> TestCards:

@@ -33,7 +33,7 @@ from madoguchi.rules.revocation import CertStatus, StatusChange, superseded_by_r
 from madoguchi.rules.validity import CertKind, card_expiry, certificate_expiry
 from madoguchi.services.domain import Card, CardStatus, Resident
 from madoguchi.services.failpoints import failpoint
-from madoguchi.services.ports import Clock, UnitOfWork
+from madoguchi.services.ports import Clock, UnitOfWork, UowFactory
 from madoguchi.services.ports.ca import CertificateAuthority, IssueOrder, IssueRequest
 
 
@@ -74,9 +74,15 @@ class CardIssuance:
 
 class CardSide:
     def __init__(
-        self, clock: Clock, ca: CertificateAuthority, vault: VaultPort, issuer_key: bytes
+        self,
+        clock: Clock,
+        ca: CertificateAuthority,
+        vault: VaultPort,
+        issuer_key: bytes,
+        uow_factory: UowFactory | None = None,
     ) -> None:
         self.clock, self.ca, self.vault, self.issuer_key = clock, ca, vault, issuer_key
+        self.uow_factory = uow_factory  # the counter's store: what recovery asks
 
     def load(self, card_id: str) -> VirtualCard:
         self.recover(card_id)
@@ -94,12 +100,20 @@ class CardSide:
         known = False
         if der is not None:
             serial = x509.load_der_x509_certificate(der).serial_number
-            known = self.ca.status(CertKind.AUTH, serial) is not None
+            known = self._recorded(CertKind.AUTH, serial)
         if known:
             self.vault.promote(card_id)
             return "promoted"
         self.vault.discard(card_id)
         return "discarded"
+
+    def _recorded(self, kind: CertKind, serial: int) -> bool:
+        """Whether the counter's store committed the certificate (with a remote CA, the CA
+        may know a certificate whose recording at the counter failed: it is not promoted)."""
+        if self.uow_factory is None:
+            return self.ca.status(kind, serial) is not None
+        with self.uow_factory.read_only() as uow:
+            return uow.pki.certificate(kind, serial) is not None
 
     def new_card(
         self,

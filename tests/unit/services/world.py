@@ -126,7 +126,7 @@ def build_world(
     port = InProcessCa(ca, "012076")
     registry = RegistryService(uow, clock, port)
     vault = CardVault(tmp_path / "cards", bytes(range(32)))
-    cards = CardSide(clock, port, vault, bytes(range(32, 64)))
+    cards = CardSide(clock, port, vault, bytes(range(32, 64)), uow)
     site = SiteConfigService(uow, clock)
     counter = CounterService(uow, clock, ca=port, registry=registry, cards=cards, site=site)
     card_renewal = CardRenewalService(uow, clock, bytes(range(64, 96)))
