@@ -29,6 +29,7 @@ from madoguchi.rules.validity import CertKind
 from madoguchi.services.audit import Actor
 from madoguchi.services.domain import CaUnavailable, Refused, Resident, ResidentStatus, StaffRole
 from madoguchi.services.registry import Change, new_resident_id
+from madoguchi.web.app import create_app
 from tests.support.clock import FakeClock
 from tests.support.processes import (
     MADOGUCHI,
@@ -38,6 +39,7 @@ from tests.support.processes import (
     madoguchi_json,
 )
 from tests.support.tools import require_tool
+from tests.support.web import browser
 
 MAIN = Actor("clerk01", "main", "T1")
 JUKI, KENMEN, SIGN_PW, AUTH_PIN = "1111", "2222", "ABC123", "3333"
@@ -353,6 +355,9 @@ def test_counter_issues_and_revokes_through_the_ca_service(
     shown = service.show(CertKind.SIGN, sign.serial)
     assert shown["status"] == "revoked" and shown["status_municipality"] == OBIHIRO
     assert _ocsp_status(service, "sign", tmp_path / "sign.pem") == "revoked"
+    # the counter's public check page asks the CA service (the port), not a CA of its own
+    page = browser(c).post_form("/check", "/check", {"kind": "sign", "serial": f"{sign.serial:x}"})
+    assert page.status_code == 200 and 'data-status="revoked"' in page.text
     # 札幌市 may not revoke a certificate of a card 帯広市 issued on and keeps
     other = _counter(service, SAPPORO, tmp_path / "sapporo")
     auth = done.certificates[CertKind.AUTH]
@@ -388,8 +393,6 @@ def test_an_unreachable_ca_is_a_clear_503_at_the_counter(
         actor=MAIN,
     )
     token = c.staff.create_api_token("clerk9", "test", MAIN)
-    from madoguchi.web.app import create_app
-
     with TestClient(create_app(c), raise_server_exceptions=False) as client:
         answer = client.post(
             f"/api/v1/cases/{case_id}/issue",
