@@ -8,6 +8,7 @@ runs a migration or opens a unit of work, so nothing of the kind happens during 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
@@ -222,6 +223,16 @@ class Container:
     def card_side(self) -> CardSide:
         return CardSide(self.clock, self.ca_port, self.vault, self.issuer_key, self.uow)
 
+    def _ca_probe(self) -> Callable[[], str] | None:
+        """For /readyz of a counter of a CA service: the service answers this counter."""
+        if not self.remote_ca:
+            return None
+        from madoguchi.services.ca_remote import RemoteCa
+
+        remote = self.ca_port
+        assert isinstance(remote, RemoteCa)
+        return remote.ping
+
     @cached_property
     def testcards(self) -> TestCards:
         return TestCards(self.ca_port, self.uow, self.clock, self.vault, self.issuer_key)
@@ -304,6 +315,7 @@ class Container:
             self.clock,
             head_revision=head_revision,
             authorities=lambda: {} if self.remote_ca else self.authorities,
+            ca_probe=self._ca_probe(),
             responder_renew_before=self.policy.responder_renew_before,
             state_dir=self.settings.state_dir,
         )

@@ -358,6 +358,8 @@ def test_counter_issues_and_revokes_through_the_ca_service(
     # the counter's public check page asks the CA service (the port), not a CA of its own
     page = browser(c).post_form("/check", "/check", {"kind": "sign", "serial": f"{sign.serial:x}"})
     assert page.status_code == 200 and 'data-status="revoked"' in page.text
+    ready = browser(c).get("/readyz").json()  # the counter is ready when the service answers
+    assert ready["ready"] is True and ready["checks"]["ca_service"]["ok"] is True
     # 札幌市 may not revoke a certificate of a card 帯広市 issued on and keeps
     other = _counter(service, SAPPORO, tmp_path / "sapporo")
     auth = done.certificates[CertKind.AUTH]
@@ -403,6 +405,9 @@ def test_an_unreachable_ca_is_a_clear_503_at_the_counter(
     body = json.loads(answer.text)
     assert body["detail"] == "ca_unreachable"
     assert "認証局" in body["message"] and "Traceback" not in answer.text
+    ready = browser(c).get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["ca_service"] == {"ok": False, "detail": "ca_unreachable"}
     with c.uow.read_only() as uow:  # nothing issued, nothing recorded
         case = uow.counter.case(case_id)
         assert case is not None and case.state is not CaseState.ISSUED

@@ -74,6 +74,9 @@ class RemoteCa:
             response = self.client().request(method, ca_wire.API + path, json=body)
         except httpx.TransportError as exc:
             text = str(exc)
+            if "CERTIFICATE_VERIFY_FAILED" in text:  # the service's certificate, not ours
+                log.error("the CA service's TLS certificate is not trusted: %s", text)
+                raise CaUnavailable("ca_error", text) from None
             if "alert" in text.lower() or "certificate" in text.lower():
                 log.error("the CA service refused this RA's credential: %s", text)
                 raise CaUnavailable("ca_refused_credentials", text) from None
@@ -96,6 +99,10 @@ class RemoteCa:
         if response.status_code == 422:
             raise PkiError(detail, f"the CA refused the request: {detail}")
         raise CaUnavailable("ca_error", f"HTTP {response.status_code} {detail} from the CA")
+
+    def ping(self) -> str:
+        """The municipality the CA service knows this counter as (readiness, /readyz)."""
+        return str(self._call("GET", "/whoami")["municipality"])
 
     # -- the port ---------------------------------------------------------------------------
     def ca_certificate(self, kind: CertKind) -> bytes:
