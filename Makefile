@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench soak sysdeps clean
+.PHONY: demo demo-national test lint bench soak sysdeps clean
 
 # sysdeps first: building pyscard needs Debian's swig and libpcsclite-dev
 $(STAMP): pyproject.toml uv.lock
@@ -21,6 +21,9 @@ sysdeps:
 
 demo: $(STAMP) sysdeps
 	@bash scripts/demo.sh
+
+demo-national: $(STAMP) sysdeps
+	@bash scripts/demo_national.sh
 
 test: $(STAMP) sysdeps
 	$(BIN)/pytest -q

@@ -8,6 +8,7 @@ runs a migration or opens a unit of work, so nothing of the kind happens during 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
@@ -24,6 +25,7 @@ from madoguchi.pki.profiles import CaNames
 from madoguchi.rules.offices import Office
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.ca import CaService
+from madoguchi.services.ca_local import InProcessCa
 from madoguchi.services.ca_setup import CaPolicy, initialise_authorities, load_authorities
 from madoguchi.services.card_renewal import CardRenewalService
 from madoguchi.services.cardside import CardSide
@@ -34,9 +36,12 @@ from madoguchi.services.notices import NoticeService
 from madoguchi.services.ocsp_service import OCSP_COUNTERS, OcspResponder
 from madoguchi.services.operations import OperationsService
 from madoguchi.services.ports import Clock, UowFactory
+from madoguchi.services.ports.ca import CertificateAuthority
+from madoguchi.services.ra_enrolment import RaEnrolment
 from madoguchi.services.registry import RegistryService
 from madoguchi.services.siteconfig import SiteConfigService
 from madoguchi.services.staff import StaffPolicy, StaffService
+from madoguchi.services.testcard import TestCards
 from madoguchi.services.throttle import RateLimit
 from madoguchi.services.views import CounterViews
 from madoguchi.store.archive import BackupSummary, create_backup, restore_backup
@@ -93,7 +98,7 @@ class Container:
         """Bring the schema to head and, with ``ca``, load both CAs (renewing a responder
         certificate that is about to expire). Run once when a process starts."""
         self.migrate()
-        if ca and self._authorities is None:
+        if ca and self._authorities is None and not self.remote_ca:
             self._authorities = load_authorities(self.uow, self.keys, self.policy, self.clock())
         return self
 
@@ -180,17 +185,58 @@ class Container:
         return CaService(self.uow, self.authorities, self.policy, self.clock, self.ocsp)
 
     @cached_property
+    def ra_enrolment(self) -> RaEnrolment:
+        """The CA service's RA credentials and TLS files (`ca enroll-ra`, `ca serve`)."""
+        return RaEnrolment(
+            self.uow,
+            self.clock,
+            self.keys,
+            self.settings.data_dir / "ca-service",
+            self.settings.ca_organization,
+        )
+
+    @cached_property
     def crls(self) -> CrlPublisher:
         return CrlPublisher(self.uow, self.authorities, self.policy, self.clock)
 
     # -- the counter's services -------------------------------------------------------------
+    @property
+    def remote_ca(self) -> bool:
+        """Whether the counter reaches a CA service (MADOGUCHI_CA_URL) instead of its own."""
+        return self.settings.ca_url is not None
+
+    @cached_property
+    def ca_port(self) -> CertificateAuthority:
+        """The CA as the counter's services see it: in this process (the default) or the CA
+        service at MADOGUCHI_CA_URL, over mutual TLS with MADOGUCHI_RA_CREDENTIALS."""
+        s = self.settings
+        if s.ca_url is None:
+            return InProcessCa(self.ca, s.municipality)
+        from madoguchi.services.ca_remote import RemoteCa
+
+        return RemoteCa(s.ca_url, s.ra_credentials_dir, s.municipality, self.uow)
+
     @cached_property
     def registry(self) -> RegistryService:
-        return RegistryService(self.uow, self.clock, self.ca)
+        return RegistryService(self.uow, self.clock, self.ca_port)
 
     @cached_property
     def card_side(self) -> CardSide:
-        return CardSide(self.clock, self.ca, self.vault, self.issuer_key)
+        return CardSide(self.clock, self.ca_port, self.vault, self.issuer_key, self.uow)
+
+    def _ca_probe(self) -> Callable[[], str] | None:
+        """For /readyz of a counter of a CA service: the service answers this counter."""
+        if not self.remote_ca:
+            return None
+        from madoguchi.services.ca_remote import RemoteCa
+
+        remote = self.ca_port
+        assert isinstance(remote, RemoteCa)
+        return remote.ping
+
+    @cached_property
+    def testcards(self) -> TestCards:
+        return TestCards(self.ca_port, self.uow, self.clock, self.vault, self.issuer_key)
 
     @cached_property
     def site(self) -> SiteConfigService:
@@ -201,7 +247,7 @@ class Container:
         return CounterService(
             self.uow,
             self.clock,
-            ca=self.ca,
+            ca=self.ca_port,
             registry=self.registry,
             cards=self.card_side,
             site=self.site,
@@ -277,7 +323,8 @@ class Container:
             self.uow,
             self.clock,
             head_revision=head_revision,
-            authorities=lambda: self.authorities,
+            authorities=lambda: {} if self.remote_ca else self.authorities,
+            ca_probe=self._ca_probe(),
             responder_renew_before=self.policy.responder_renew_before,
             state_dir=self.settings.state_dir,
         )

@@ -95,6 +95,13 @@ class Settings(BaseSettings):
     backup_keep: int = Field(default=14, ge=1)
     card_issuer_key: SecretStr | None = None  # 64 hex digits
 
+    # the national CA (issue 17): the municipality this counter serves (its 全国地方公共団体コード)
+    # and, for a counter that reaches a CA service instead of its own CA, the service's RA
+    # API (https://…) and the directory `madoguchi ca enroll-ra` wrote
+    municipality: str = "012076"
+    ca_url: str | None = None
+    ra_credentials: Path | None = None
+
     @model_validator(mode="after")
     def _policy_oids(self) -> Settings:
         arc = check_oid(self.policy_oid_arc, "policy_oid_arc")
@@ -102,7 +109,17 @@ class Settings(BaseSettings):
         self.auth_policy_oid = check_oid(self.auth_policy_oid or f"{arc}.2", "auth_policy_oid")
         if self.sign_policy_oid == self.auth_policy_oid:
             raise ValueError("sign_policy_oid and auth_policy_oid must differ")
+        from madoguchi.rules.municipality import municipality_code
+
+        self.municipality = municipality_code(self.municipality)
+        if self.ca_url is not None and not self.ca_url.startswith("https://"):
+            raise ValueError("MADOGUCHI_CA_URL は https:// で始まる認証局サービスの URL です")
         return self
+
+    @property
+    def ra_credentials_dir(self) -> Path:
+        """Where `ca enroll-ra` put this counter's client certificate (default: data_dir/ra)."""
+        return self.ra_credentials or self.data_dir / "ra"
 
     @property
     def db_url(self) -> str:

@@ -93,6 +93,14 @@ SYSTEM_MESSAGES: dict[str, str] = {
     "photo_id_required": "暗証番号の初期化には本人の顔写真つき本人確認書類が必要です。",
     "no_inquiry_letter": "この手続きに照会書はありません。",
     "under_15": "15歳未満の方には署名用電子証明書を発行できません。",
+    # the national CA service (issue 17)
+    "ca_unreachable": "認証局（電子証明書の発行元）に接続できません。電子証明書の発行・失効は行われていません。しばらくしてからもう一度お試しください。続く場合は管理者に連絡してください。",
+    "ca_refused_credentials": "認証局がこの窓口の接続用証明書（RA証明書）を受け付けません。管理者に連絡してください。",
+    "ca_error": "認証局からの応答が正しくありません。電子証明書の発行・失効は確認できていません。管理者に連絡してください。",
+    "ra_credentials_missing": "認証局に接続するための証明書（MADOGUCHI_RA_CREDENTIALS のディレクトリ）が見つかりません。`madoguchi ca enroll-ra` で作成したディレクトリを指定してください。",
+    "idempotency_key_reused": "この再送キーは別の発行依頼に使われています。",
+    "not_your_certificate": "この市区町村からは、その電子証明書の状態を変更できません（発行した市区町村か、現在の住所地の市区町村だけができます）。",
+    "unknown_ra": "その RA 証明書は登録されていません。",
 }
 
 WEB_MESSAGES: dict[str, str] = {

@@ -66,6 +66,7 @@ from madoguchi.services.ports import (
     close_unit_of_work,
     open_unit_of_work,
 )
+from madoguchi.services.ports.ca import AnsweredOrder, RaCredential
 
 AUDIT_SEQ = "audit-seq"  # the counter the SQL store numbers audit entries with
 WRITER_WAIT = 10.0  # seconds a writer waits for the gate before giving up (a test never hangs)
@@ -166,6 +167,8 @@ class FakeState:
     notices: dict[str, Notice] = field(default_factory=dict)
     notice_events: list[tuple[str, NoticeTrace]] = field(default_factory=list)
     batches: dict[str, Batch] = field(default_factory=dict)
+    orders: dict[str, AnsweredOrder] = field(default_factory=dict)
+    ra_credentials: dict[int, RaCredential] = field(default_factory=dict)
 
     def copy(self) -> FakeState:
         return FakeState(
@@ -291,6 +294,30 @@ class FakePki:
             c.record for c in self._tx.read().certificates.values() if c.record.card_id == card_id
         ]
 
+    def answered_order(self, key: str) -> AnsweredOrder | None:
+        return self._tx.read().orders.get(key)
+
+    def add_answered_order(self, order: AnsweredOrder, at: datetime) -> None:
+        s = self._tx.write()
+        _unique(s.orders, order.key, "order")
+        _utc(at)
+        s.orders[order.key] = order
+
+    def ra_credentials(self) -> list[RaCredential]:
+        return list(self._tx.read().ra_credentials.values())
+
+    def add_ra_credential(self, credential: RaCredential) -> None:
+        s = self._tx.write()
+        _unique(s.ra_credentials, credential.serial, "RA credential")
+        s.ra_credentials[credential.serial] = credential
+
+    def revoke_ra_credential(self, serial: int, at: datetime) -> RaCredential | None:
+        s = self._tx.write()
+        found = s.ra_credentials.get(serial)
+        if found is not None and found.revoked_at is None:
+            found = s.ra_credentials[serial] = replace(found, revoked_at=_utc(at))
+        return found
+
     def set_status(
         self,
         kind: CertKind,
@@ -299,6 +326,7 @@ class FakePki:
         at: datetime,
         reason: RevocationReason | None,
         crl_entry: bytes | None,
+        municipality: str | None = None,
     ) -> None:
         s = self._tx.write()
         key = (kind.value, serial_hex(serial))
@@ -308,6 +336,7 @@ class FakePki:
                 status=status,
                 status_changed_at=_utc(at),
                 reason=RevocationReason(reason) if reason is not None else None,
+                status_municipality=municipality,
             )
             s.certificates[key] = _Cert(rec, crl_entry)
 

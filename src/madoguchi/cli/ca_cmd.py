@@ -123,6 +123,46 @@ def cmd_revoke(
     )
 
 
+def cmd_show(
+    kind: KindOpt,
+    serial: Annotated[str, typer.Option("--serial", help="シリアル番号（16進）")],
+    data_dir: DataDirOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """認証局の記録にある電子証明書の状態と、発行・失効を依頼した市区町村を表示します"""
+    from madoguchi.pki.errors import UnknownCertificate
+
+    with handled(json):
+        number = _serial(serial)
+        record = with_ca(data_dir).ca.certificate(kind, number)
+        if record is None:
+            raise UnknownCertificate(kind.value, number)
+    data = {
+        "kind": kind.value,
+        "serial": record.serial_hex,
+        "status": record.status.value,
+        "reason": record.reason.rfc_name if record.reason is not None else None,
+        "status_changed_at": record.status_changed_at,
+        "not_before": record.not_before,
+        "not_after": record.not_after,
+        "card_id": record.card_id,
+        "municipality": record.municipality,
+        "status_municipality": record.status_municipality,
+    }
+    emit(
+        data,
+        json_mode=json,
+        title=f"{kind.label}（認証局の記録）",
+        rows=[
+            ("シリアル番号", record.serial_hex),
+            ("状態", record.status.value),
+            ("有効期限", format_japanese_with_western(jst_date(record.not_after))),
+            ("発行を依頼した団体", record.municipality or "（認証局の運用者）"),
+            ("状態の変更を依頼した団体", record.status_municipality or ""),
+        ],
+    )
+
+
 def cmd_crl(
     kind: KindOpt,
     out: Annotated[Path, typer.Option("--out", help="書き出す CRL ファイル（DER）")],
@@ -307,11 +347,15 @@ def build_ca() -> typer.Typer:
     ca.command("init")(cmd_init)
     ca.command("export")(cmd_export)
     ca.command("revoke")(cmd_revoke)
+    ca.command("show")(cmd_show)
     ca.command("crl")(cmd_crl)
     ca.command("export-ocsp")(cmd_export_ocsp)
     from madoguchi.cli.periodic_cmd import cmd_publish_crls
 
     ca.command("publish-crls")(cmd_publish_crls)
+    from madoguchi.cli.ca_service_cmd import register
+
+    register(ca)
     return ca
 
 

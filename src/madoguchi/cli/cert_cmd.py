@@ -96,17 +96,12 @@ def cmd_testcard_issue(
     from cryptography import x509
     from cryptography.hazmat.primitives.serialization import Encoding
 
-    from madoguchi.services.testcard import issue_test_card
-
     with handled(json):
         facts = HolderFacts.create(name, gender, parse_date(birth, "--birth"), address)
         expires = parse_optional_date(card_expiry, "--card-expiry")
         c = with_ca(data_dir)
         try:
-            card = issue_test_card(
-                c.ca,
-                c.vault,
-                c.issuer_key,
+            card = c.testcards.issue(
                 facts=facts,
                 card_expires=expires,
                 sign_password=sign_password,

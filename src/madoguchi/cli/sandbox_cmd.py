@@ -55,17 +55,12 @@ def _stop(signum: int, frame: object) -> None:
 
 def _create(settings: Settings) -> dict[str, Any]:
     """CAs, three cards (the third revoked), the CA certificates as files, the manifest."""
-    from madoguchi.services.testcard import issue_test_card
-
     c = build(settings)
     c.init_ca()
     cards = []
     for name, birth, gender, address, revoked in PEOPLE:
         facts = HolderFacts.create(name, gender, parse_date(birth, "birth"), address)
-        card = issue_test_card(
-            c.ca,
-            c.vault,
-            c.issuer_key,
+        card = c.testcards.issue(
             facts=facts,
             card_expires=None,
             sign_password=SIGN_PASSWORD,

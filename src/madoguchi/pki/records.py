@@ -23,6 +23,8 @@ class CertRecord:
     status: CertStatus
     status_changed_at: datetime | None = None
     reason: RevocationReason | None = None
+    municipality: str | None = None  # who asked for the issuance (R-NAT-1); None: operator
+    status_municipality: str | None = None  # who asked for the last hold or revocation
 
     @property
     def serial_hex(self) -> str:

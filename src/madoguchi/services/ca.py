@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
 
 from cryptography import x509
@@ -33,24 +32,14 @@ from madoguchi.rules.revocation import (
 )
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.ca_setup import KINDS, CaPolicy
-from madoguchi.services.domain import issue_counter, status_counter
+from madoguchi.services.domain import Refused, issue_counter, status_counter
 from madoguchi.services.ocsp_service import OcspResponder
 from madoguchi.services.ports import Clock, UnitOfWork, UowFactory
+from madoguchi.services.ports.ca import AnsweredOrder, IssueOrder, IssueRequest
+
+__all__ = ["CaService", "IssueRequest"]
 
 log = logging.getLogger("madoguchi.ca")
-
-
-@dataclass(frozen=True, slots=True)
-class IssueRequest:
-    """One certificate to issue: the card's key, its proof of possession, the expiry."""
-
-    kind: CertKind
-    spki_der: bytes
-    challenge: bytes
-    pop_signature: bytes
-    expires_on: date
-    facts: HolderFacts | None
-    card_id: str | None
 
 
 def _checked_key(r: IssueRequest) -> rsa.RSAPublicKey:
@@ -82,7 +71,52 @@ class CaService:
         self.ocsp = ocsp
 
     # -- issuance ------------------------------------------------------------------------
-    def issue_many_in(self, uow: UnitOfWork, requests: Sequence[IssueRequest]) -> list[CertRecord]:
+    def issue_order_in(self, uow: UnitOfWork, order: IssueOrder) -> list[CertRecord]:
+        """A registration authority's order (issue 17): a key answered before gets the same
+        certificates (the same municipality and the same card keys, or it is refused); a new
+        one is signed and recorded with the municipality that asked (R-NAT-1)."""
+        answered = uow.pki.answered_order(order.idempotency_key)
+        if answered is not None:
+            return self._answered(uow, answered, order)
+        records = self.issue_many_in(uow, order.requests, municipality=order.municipality)
+        card_ids = {r.card_id for r in order.requests}
+        uow.pki.add_answered_order(
+            AnsweredOrder(
+                order.idempotency_key,
+                order.municipality,
+                card_ids.pop() if len(card_ids) == 1 else None,
+                tuple((rec.kind, rec.serial) for rec in records),
+            ),
+            self.clock(),
+        )
+        return records
+
+    @staticmethod
+    def _answered(uow: UnitOfWork, answered: AnsweredOrder, order: IssueOrder) -> list[CertRecord]:
+        keys = {r.kind: r.spki_der for r in order.requests}
+        records = []
+        for kind, serial in answered.certificates:
+            record = uow.pki.certificate(kind, serial)
+            assert record is not None
+            spki = (
+                x509.load_der_x509_certificate(record.der)
+                .public_key()
+                .public_bytes(
+                    serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+                )
+            )
+            if answered.municipality != order.municipality or keys.get(kind) != spki:
+                raise Refused("idempotency_key_reused", "this idempotency key named another order")
+            records.append(record)
+        return records
+
+    def issue_many_in(
+        self,
+        uow: UnitOfWork,
+        requests: Sequence[IssueRequest],
+        *,
+        municipality: str | None = None,
+    ) -> list[CertRecord]:
         """Verify each card's proof of possession, sign, record — inside ``uow``.
 
         Every proof is checked first, then per CA one statement reserves the sequence
@@ -130,6 +164,7 @@ class CaService:
                     not_after=cert.not_valid_after_utc,
                     der=cert.public_bytes(serialization.Encoding.DER),
                     status=CertStatus.GOOD,
+                    municipality=municipality,
                 )
             )
         uow.pki.add_certificates(records)
@@ -163,8 +198,11 @@ class CaService:
         serial: int,
         change: StatusChange,
         reason: RevocationReason,
+        *,
+        municipality: str | None = None,
     ) -> CertRecord:
-        """Hold or revoke (R-REV-3, R-REV-4): CRL entry kept, OCSP answer re-signed now."""
+        """Hold or revoke (R-REV-3, R-REV-4): CRL entry kept, OCSP answer re-signed now;
+        ``municipality`` asked for it (R-NAT-1; None: the CA operator)."""
         record = uow.pki.certificate(kind, serial, for_update=True)
         if record is None:
             raise UnknownCertificate(kind.value, serial)
@@ -175,7 +213,7 @@ class CaService:
         entry = crl_writer.encode_entry(
             crl_writer.RevokedEntry(serial, now, reason, record.not_after)
         )
-        uow.pki.set_status(kind, serial, status, now, reason, entry)
+        uow.pki.set_status(kind, serial, status, now, reason, entry, municipality)
         log.info(
             "%s %s certificate %s (%s)", status.value, kind.value, f"{serial:x}", reason.rfc_name
         )

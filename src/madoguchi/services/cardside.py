@@ -14,12 +14,12 @@ stages and commits (:meth:`CardSide.issue_on_card`, :meth:`CardSide.commit_with`
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
 
 from madoguchi.card.jpki import JpkiCard
 from madoguchi.card.virtual import VirtualCard
@@ -31,10 +31,10 @@ from madoguchi.rules.dates import jst_date
 from madoguchi.rules.pins import PinKind
 from madoguchi.rules.revocation import CertStatus, StatusChange, superseded_by_renewal
 from madoguchi.rules.validity import CertKind, card_expiry, certificate_expiry
-from madoguchi.services.ca import CaService, IssueRequest
 from madoguchi.services.domain import Card, CardStatus, Resident
 from madoguchi.services.failpoints import failpoint
-from madoguchi.services.ports import Clock, UnitOfWork
+from madoguchi.services.ports import Clock, UnitOfWork, UowFactory
+from madoguchi.services.ports.ca import CertificateAuthority, IssueOrder, IssueRequest
 
 
 class VaultPort(Protocol):
@@ -62,6 +62,7 @@ class PreparedCard:
     card: VirtualCard
     api: JpkiCard
     proofs: dict[CertKind, Proof]
+    order_key: str = field(default_factory=lambda: uuid.uuid4().hex)  # the CA's idempotency key
 
 
 @dataclass
@@ -72,8 +73,16 @@ class CardIssuance:
 
 
 class CardSide:
-    def __init__(self, clock: Clock, ca: CaService, vault: VaultPort, issuer_key: bytes) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        ca: CertificateAuthority,
+        vault: VaultPort,
+        issuer_key: bytes,
+        uow_factory: UowFactory | None = None,
+    ) -> None:
         self.clock, self.ca, self.vault, self.issuer_key = clock, ca, vault, issuer_key
+        self.uow_factory = uow_factory  # the counter's store: what recovery asks
 
     def load(self, card_id: str) -> VirtualCard:
         self.recover(card_id)
@@ -91,12 +100,20 @@ class CardSide:
         known = False
         if der is not None:
             serial = x509.load_der_x509_certificate(der).serial_number
-            known = self.ca.certificate(CertKind.AUTH, serial) is not None
+            known = self._recorded(CertKind.AUTH, serial)
         if known:
             self.vault.promote(card_id)
             return "promoted"
         self.vault.discard(card_id)
         return "discarded"
+
+    def _recorded(self, kind: CertKind, serial: int) -> bool:
+        """Whether the counter's store committed the certificate (with a remote CA, the CA
+        may know a certificate whose recording at the counter failed: it is not promoted)."""
+        if self.uow_factory is None:
+            return self.ca.status(kind, serial) is not None
+        with self.uow_factory.read_only() as uow:
+            return uow.pki.certificate(kind, serial) is not None
 
     def new_card(
         self,
@@ -171,6 +188,7 @@ class CardSide:
         out = CardIssuance(prepared.card)
         out.issued = certify(
             self.ca,
+            self.clock,
             uow,
             prepared.api,
             prepared.proofs,
@@ -180,6 +198,7 @@ class CardSide:
             kinds=kinds,
             facts=facts,
             replacing={k: jst_date(r.not_after) for k, r in old.items()},
+            order_key=prepared.order_key,
         )
         decision = superseded_by_renewal(out.issued)  # R-VAL-4
         assert decision.reason is not None
@@ -225,7 +244,8 @@ def prepare_card(
 
 
 def certify(
-    ca: CaService,
+    ca: CertificateAuthority,
+    clock: Clock,
     uow: UnitOfWork,
     api: JpkiCard,
     proofs: dict[CertKind, Proof],
@@ -236,11 +256,12 @@ def certify(
     kinds: list[CertKind],
     facts: HolderFacts,
     replacing: dict[CertKind, date],
+    order_key: str,
 ) -> dict[CertKind, CertRecord]:
     """Have the CA sign the prepared keys of ``kinds`` with the expiry of R-VAL-1…3
     (``replacing``: the expiry of the certificate each replaces) and write the certificates
     on the card (in memory: the caller stages it)."""
-    today = jst_date(ca.clock())
+    today = jst_date(clock())
     requests: list[IssueRequest] = []
     auth_expiry: date | None = None
     for kind in _in_issuance_order(kinds):
@@ -267,11 +288,10 @@ def certify(
             )
         )
     issued: dict[CertKind, CertRecord] = {}
-    for record in ca.issue_many_in(uow, requests):  # both in one go: fewer statements
+    order = IssueOrder(tuple(requests), ca.municipality, order_key)
+    for record in ca.issue_in(uow, order):  # both in one go: fewer statements, one request
         api.write_certificate(record.kind, record.der)
-        api.write_ca_certificate(
-            record.kind, ca.authorities[record.kind].cert.public_bytes(Encoding.DER)
-        )
+        api.write_ca_certificate(record.kind, ca.ca_certificate(record.kind))
         issued[record.kind] = record
     return issued
 
@@ -281,7 +301,8 @@ def _in_issuance_order(kinds: list[CertKind]) -> list[CertKind]:
 
 
 def personalise(
-    ca: CaService,
+    ca: CertificateAuthority,
+    clock: Clock,
     uow: UnitOfWork,
     api: JpkiCard,
     issuer_key: bytes,
@@ -299,6 +320,7 @@ def personalise(
     proofs = prepare_card(api, issuer_key, kinds, pins)
     return certify(
         ca,
+        clock,
         uow,
         api,
         proofs,
@@ -308,4 +330,5 @@ def personalise(
         kinds=kinds,
         facts=facts,
         replacing=replacing,
+        order_key=uuid.uuid4().hex,
     )

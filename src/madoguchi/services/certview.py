@@ -19,6 +19,7 @@ from madoguchi.pki.profiles import kind_of
 from madoguchi.rules.dates import jst_date
 from madoguchi.rules.revocation import CertStatus, RevocationReason
 from madoguchi.rules.validity import CertKind
+from madoguchi.services.ports import CertificateAuthority
 
 MAX_CERT_BYTES = 64 * 1024
 
@@ -91,22 +92,25 @@ class StatusView:
     superseded: bool = False  # revoked because a newer certificate replaced it (R-VAL-4)
 
 
-def status_of(ca: Any, cert: x509.Certificate, today: date) -> StatusView:
-    """The status of ``cert``: our CA's signature first, then the store's record."""
+def status_of(ca: CertificateAuthority, cert: x509.Certificate, today: date) -> StatusView:
+    """The status of ``cert``: our CA's signature first, then the CA's record (the CA in
+    this process or the CA service: the port)."""
     kind = kind_of(cert)
     serial = f"{cert.serial_number:x}"
-    if kind is None or kind not in ca.authorities:
+    if kind is None:
         return StatusView(kind, serial, jst_date(cert.not_valid_after_utc), False, "unknown")
     try:
-        cert.verify_directly_issued_by(ca.authorities[kind].cert)
+        cert.verify_directly_issued_by(x509.load_der_x509_certificate(ca.ca_certificate(kind)))
     except (ValueError, TypeError, InvalidSignature):
         return StatusView(kind, serial, jst_date(cert.not_valid_after_utc), False, "unknown")
     return status_by_serial(ca, kind, cert.serial_number, today)
 
 
-def status_by_serial(ca: Any, kind: CertKind, serial: int, today: date) -> StatusView:
+def status_by_serial(
+    ca: CertificateAuthority, kind: CertKind, serial: int, today: date
+) -> StatusView:
     """The status of the certificate of ``kind`` and ``serial`` (the copy's data)."""
-    record = ca.certificate(kind, serial)
+    record = ca.status(kind, serial)
     if record is None:
         return StatusView(kind, f"{serial:x}", None, False, "unknown")
     expires = jst_date(record.not_after)

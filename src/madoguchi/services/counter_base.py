@@ -21,10 +21,10 @@ from madoguchi.rules.pins import PinKind, check_pin
 from madoguchi.rules.procedures import PROCEDURES, Procedure, Purpose, evaluate_visit
 from madoguchi.rules.validity import CertKind, renewal_offered
 from madoguchi.services.audit import Actor, record
-from madoguchi.services.ca import CaService
 from madoguchi.services.cardside import CardSide
 from madoguchi.services.domain import Case, NotFound, Refused, Resident
 from madoguchi.services.ports import Clock, ReadOnlyUnitOfWork, UnitOfWork, UowFactory
+from madoguchi.services.ports.ca import CertificateAuthority
 from madoguchi.services.registry import RegistryService, current_certificates
 from madoguchi.services.siteconfig import SiteConfig, SiteConfigService
 
@@ -71,7 +71,7 @@ class CounterBase:
         uow_factory: UowFactory,
         clock: Clock,
         *,
-        ca: CaService,
+        ca: CertificateAuthority,
         registry: RegistryService,
         cards: CardSide,
         site: SiteConfigService,

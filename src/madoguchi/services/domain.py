@@ -36,6 +36,13 @@ class Refused(ServiceError):
     """The counter refuses: the code names the rule (under_15, outside_window, …)."""
 
 
+class CaUnavailable(ServiceError):
+    """The CA service could not be reached or answered nothing usable (issue 17): nothing was
+    issued or revoked that this counter knows of. Codes: ``ca_unreachable`` (no connection,
+    a time-out), ``ca_refused_credentials`` (the TLS handshake refused this counter's
+    credential), ``ca_error`` (an answer that is not the API's)."""
+
+
 class ConcurrentUpdate(ServiceError):
     """Another terminal changed the same case or card first; reload and try again."""
 

@@ -97,6 +97,7 @@ class OperationsService:
         authorities: Callable[[], Mapping[CertKind, Authority]],
         responder_renew_before: timedelta,
         state_dir: Path,
+        ca_probe: Callable[[], str] | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
@@ -104,6 +105,7 @@ class OperationsService:
         self._authorities = authorities
         self.responder_renew_before = responder_renew_before
         self.state_dir = state_dir
+        self._ca_probe = ca_probe  # a counter of a CA service: does the service answer?
         self._lock = threading.Lock()
         self._refusal_seq = 0
         self._refusals: Counter[tuple[str, str]] = Counter()
@@ -124,7 +126,17 @@ class OperationsService:
             )
         except Exception as exc:  # the store is down: say so, never raise
             store = Check("store", False, f"unavailable: {type(exc).__name__}")
+        if self._ca_probe is not None:  # no CA of its own: the CA service must answer
+            return [store, self._ca_service_check(self._ca_probe)]
         return [store, self._keys_check(), self._responder_check(), self._crl_check(crls)]
+
+    @staticmethod
+    def _ca_service_check(probe: Callable[[], str]) -> Check:
+        try:
+            municipality = probe()
+        except Exception as exc:  # unreachable, credential refused …: say so, never raise
+            return Check("ca_service", False, getattr(exc, "code", type(exc).__name__))
+        return Check("ca_service", True, f"the CA service answers (RA {municipality})")
 
     def _keys_check(self) -> Check:
         failed = []

@@ -26,9 +26,9 @@ from madoguchi.rules.revocation import (
 )
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.audit import Actor
-from madoguchi.services.ca import CaService
 from madoguchi.services.domain import Card, CardStatus, NotFound, Refused, Resident, ResidentStatus
 from madoguchi.services.ports import Clock, ReadOnlyUnitOfWork, UnitOfWork, UowFactory
+from madoguchi.services.ports.ca import CertificateAuthority
 
 _FACT_EVENTS = {
     RegistryEvent.NAME,
@@ -86,7 +86,7 @@ class EventOutcome:
 
 
 class RegistryService:
-    def __init__(self, uow_factory: UowFactory, clock: Clock, ca: CaService) -> None:
+    def __init__(self, uow_factory: UowFactory, clock: Clock, ca: CertificateAuthority) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
         self.ca = ca

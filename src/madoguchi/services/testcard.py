@@ -17,8 +17,9 @@ from madoguchi.pki.records import CertRecord
 from madoguchi.rules.dates import jst_date
 from madoguchi.rules.eligibility import eligibility
 from madoguchi.rules.validity import CertKind, card_expiry
-from madoguchi.services.ca import CaService
 from madoguchi.services.cardside import personalise
+from madoguchi.services.ports import Clock, UowFactory
+from madoguchi.services.ports.ca import CertificateAuthority
 
 
 class CardVaultPort(Protocol):
@@ -34,7 +35,9 @@ class TestCard:
 
 
 def issue_test_card(
-    ca: CaService,
+    ca: CertificateAuthority,
+    uow_factory: UowFactory,
+    clock: Clock,
     vault: CardVaultPort,
     issuer_key: bytes,
     *,
@@ -43,16 +46,18 @@ def issue_test_card(
     sign_password: str,
     auth_pin: str,
 ) -> TestCard:
-    """Create a card, put keys and both certificates on it (only `auth` under 15)."""
-    today = jst_date(ca.clock())
+    """Create a card, put keys and both certificates on it (only `auth` under 15), through
+    the CA in this process or the CA service (``uow_factory``: where the copy is recorded)."""
+    today = jst_date(clock())
     expires = card_expires or card_expiry(facts.birth, today).expires_on
     card = VirtualCard.new(issuer_key)
     kinds = [CertKind.AUTH]
     if eligibility(CertKind.SIGN, birth=facts.birth, on=today).eligible:
         kinds.append(CertKind.SIGN)
-    with ca.uow_factory() as uow:
+    with uow_factory() as uow:
         issued = personalise(
             ca,
+            clock,
             uow,
             JpkiCard(card),
             issuer_key,
@@ -67,3 +72,34 @@ def issue_test_card(
         vault.save(card)
         uow.commit()
     return TestCard(card.card_id, expires, issued.get(CertKind.SIGN), issued[CertKind.AUTH])
+
+
+@dataclass(frozen=True, slots=True)
+class TestCards:
+    """`madoguchi testcard issue` through the counter's CA port (in process or remote)."""
+
+    ca: CertificateAuthority
+    uow_factory: UowFactory
+    clock: Clock
+    vault: CardVaultPort
+    issuer_key: bytes
+
+    def issue(
+        self,
+        *,
+        facts: HolderFacts,
+        card_expires: date | None,
+        sign_password: str,
+        auth_pin: str,
+    ) -> TestCard:
+        return issue_test_card(
+            self.ca,
+            self.uow_factory,
+            self.clock,
+            self.vault,
+            self.issuer_key,
+            facts=facts,
+            card_expires=card_expires,
+            sign_password=sign_password,
+            auth_pin=auth_pin,
+        )

@@ -79,6 +79,10 @@ class CertificateRow(Base):
     status_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     reason: Mapped[int | None] = mapped_column(Integer)
     crl_entry: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # R-NAT-1: the municipality (全国地方公共団体コード) that asked for the issuance, and the
+    # one that asked for the last hold or revocation (None: the CA operator)
+    municipality: Mapped[str | None] = mapped_column(String(6))
+    status_municipality: Mapped[str | None] = mapped_column(String(6))
 
 
 class CounterRow(Base):
@@ -114,3 +118,27 @@ class OcspResponseRow(Base):
     produced_at: Mapped[datetime] = mapped_column(UtcDateTime)
     next_update: Mapped[datetime] = mapped_column(UtcDateTime)
     stale: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CaIssueRequestRow(Base):
+    """An issuance the CA answered, by its idempotency key: a repeated key answers the same
+    certificates (issue 17)."""
+
+    __tablename__ = "ca_issue_requests"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    municipality: Mapped[str] = mapped_column(String(6))
+    card_id: Mapped[str | None] = mapped_column(String(64))
+    certificates: Mapped[str] = mapped_column(String(200))  # "sign:ab12,auth:cd34"
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RaCredentialRow(Base):
+    """A registration authority's client certificate (`ca enroll-ra`), one municipality each."""
+
+    __tablename__ = "ra_credentials"
+    serial_hex: Mapped[str] = mapped_column(String(40), primary_key=True)
+    municipality: Mapped[str] = mapped_column(String(6), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    not_after: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -16,6 +16,7 @@ from madoguchi.pki.records import CertRecord, serial_hex
 from madoguchi.rules.revocation import CertStatus, RevocationReason
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.domain import CachedOcsp, StoredAuthority, StoredResponder
+from madoguchi.store.ca_requests import CaRequests
 from madoguchi.store.models import (
     AuthorityRow,
     CertificateRow,
@@ -106,10 +107,12 @@ def _record(row: CertificateRow) -> CertRecord:
         status=CertStatus(row.status),
         status_changed_at=row.status_changed_at,
         reason=RevocationReason(row.reason) if row.reason is not None else None,
+        municipality=row.municipality,
+        status_municipality=row.status_municipality,
     )
 
 
-class PkiRepository:
+class PkiRepository(CaRequests):
     """Authorities, responders, certificates, counters, CRLs and cached OCSP answers."""
 
     def __init__(self, session: Session) -> None:
@@ -205,6 +208,8 @@ class PkiRepository:
                 "status_changed_at": None,
                 "reason": None,
                 "crl_entry": None,
+                "municipality": rec.municipality,
+                "status_municipality": None,
             }
             for rec in recs
         ]
@@ -238,6 +243,7 @@ class PkiRepository:
         at: datetime,
         reason: RevocationReason | None,
         crl_entry: bytes | None,
+        municipality: str | None = None,
     ) -> None:
         self.session.execute(
             update(CertificateRow)
@@ -249,6 +255,7 @@ class PkiRepository:
                 status_changed_at=at,
                 reason=int(reason) if reason is not None else None,
                 crl_entry=crl_entry,
+                status_municipality=municipality,
             )
         )
 

@@ -84,12 +84,14 @@ def create_app(container: Container) -> FastAPI:
 
     errors.install(app)
     # outermost: OCSP answers skip the page middleware and the router altogether
-    app.add_middleware(pki_routes.OcspEndpoint, responder=container.ocsp)
+    if not container.remote_ca:  # a counter of a CA service leaves these to the service
+        app.add_middleware(pki_routes.OcspEndpoint, responder=container.ocsp)
     # body limits, authentication before the body, server errors as pages (web/guard.py)
     app.add_middleware(guard.RequestGuard)
     ops.install(app)  # /healthz, /readyz, /metrics; request ids and metrics (outermost)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.include_router(pki_routes.router())
+    if not container.remote_ca:
+        app.include_router(pki_routes.router())
     app.include_router(api.router())
     app.include_router(staff_auth.router())
     app.include_router(staff_counter.router())

@@ -23,7 +23,13 @@ from madoguchi.pki.errors import (
     UnknownCertificate,
 )
 from madoguchi.rules.errors import InvalidTransition, RuleError, RuleInputError
-from madoguchi.services.domain import ConcurrentUpdate, NotFound, Refused, ServiceError
+from madoguchi.services.domain import (
+    CaUnavailable,
+    ConcurrentUpdate,
+    NotFound,
+    Refused,
+    ServiceError,
+)
 from madoguchi.web import i18n
 from madoguchi.web.security import CsrfFailed, Forbidden, LoginRequired
 from madoguchi.web.templating import render
@@ -38,6 +44,7 @@ STATUSES: tuple[tuple[type[Exception], int], ...] = (
     (NotFound, 404),
     (UnknownCertificate, 404),
     (NoCa, 503),
+    (CaUnavailable, 503),
     (KeyStoreError, 503),
     (BadSignature, 500),
     (CaExists, 409),

@@ -141,7 +141,7 @@ def router() -> APIRouter:
         kind = str(form.get("kind", "") or "")[:8]
         serial = str(form.get("serial", "") or "")[:100]
         context["form"] = {"kind": kind, "serial": serial}
-        ca = request.app.state.container.ca
+        ca = request.app.state.container.ca_port
         try:
             data = await _uploaded(form)
             if data is not None:

@@ -22,6 +22,7 @@ from madoguchi.rules.offices import Office
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.audit import Actor, verify_chain
 from madoguchi.services.ca import CaService
+from madoguchi.services.ca_local import InProcessCa
 from madoguchi.services.ca_setup import CaPolicy, initialise_authorities, load_authorities
 from madoguchi.services.card_renewal import CardRenewalService
 from madoguchi.services.cardside import CardSide
@@ -122,11 +123,12 @@ def build_world(
     uow = FakeUowFactory(FakeStore(start.state.copy() if start else None))
     ocsp = OcspResponder(uow, authorities, POLICY, clock)
     ca = CaService(uow, authorities, POLICY, clock, ocsp)
-    registry = RegistryService(uow, clock, ca)
+    port = InProcessCa(ca, "012076")
+    registry = RegistryService(uow, clock, port)
     vault = CardVault(tmp_path / "cards", bytes(range(32)))
-    cards = CardSide(clock, ca, vault, bytes(range(32, 64)))
+    cards = CardSide(clock, port, vault, bytes(range(32, 64)), uow)
     site = SiteConfigService(uow, clock)
-    counter = CounterService(uow, clock, ca=ca, registry=registry, cards=cards, site=site)
+    counter = CounterService(uow, clock, ca=port, registry=registry, cards=cards, site=site)
     card_renewal = CardRenewalService(uow, clock, bytes(range(64, 96)))
     printer = RecordingPrinter()
 

@@ -19,6 +19,13 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Protocol, Self
 
+from madoguchi.services.ports.ca import (
+    AnsweredOrder,
+    CertificateAuthority,
+    IssueOrder,
+    IssueRequest,
+    RaCredential,
+)
 from madoguchi.services.ports.counter import CounterReader, CounterRepo
 from madoguchi.services.ports.notices import NoticeReader, NoticeRepo
 from madoguchi.services.ports.ops import OpsReader
@@ -31,17 +38,22 @@ from madoguchi.services.ports.staff import (
 )
 
 __all__ = [
+    "AnsweredOrder",
+    "CertificateAuthority",
     "CheckpointReader",
     "CheckpointRepo",
     "Clock",
     "CounterReader",
     "CounterRepo",
+    "IssueOrder",
+    "IssueRequest",
     "NestedUnitOfWork",
     "NoticeReader",
     "NoticeRepo",
     "OpsReader",
     "PkiReader",
     "PkiRepo",
+    "RaCredential",
     "ReadOnlyUnitOfWork",
     "StaffReader",
     "StaffRepo",

@@ -10,9 +10,10 @@ from madoguchi.pki.records import CertRecord
 from madoguchi.rules.revocation import CertStatus, RevocationReason
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.domain import CachedOcsp, StoredAuthority, StoredResponder
+from madoguchi.services.ports.ca import CaRequestReader, CaRequestRepo
 
 
-class PkiReader(Protocol):
+class PkiReader(CaRequestReader, Protocol):
     def authority(self, kind: CertKind) -> StoredAuthority | None:
         """The stored CA of ``kind`` (its certificate and key reference)."""
 
@@ -47,7 +48,7 @@ class PkiReader(Protocol):
         """The stored (pre-signed) OCSP answer for a SHA-1 CertID, unless stale."""
 
 
-class PkiRepo(PkiReader, Protocol):
+class PkiRepo(PkiReader, CaRequestRepo, Protocol):
     def add_authority(
         self, kind: CertKind, subject: str, cert_der: bytes, key_ref: str, at: datetime
     ) -> None:
@@ -89,8 +90,10 @@ class PkiRepo(PkiReader, Protocol):
         at: datetime,
         reason: RevocationReason | None,
         crl_entry: bytes | None,
+        municipality: str | None = None,
     ) -> None:
-        """Hold or revoke, keeping the CRL entry already encoded."""
+        """Hold or revoke, keeping the CRL entry already encoded and who asked for it
+        (``municipality``; None: the CA operator)."""
 
     def add_crl(
         self,

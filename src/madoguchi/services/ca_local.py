@@ -1,0 +1,53 @@
+"""The CA in this process, on this store: the embedded default (``make demo``, issue 17).
+
+The counter's records and the CA's share one database, so an issuance at the counter is one
+transaction: the certificates, the case, the audit entries and the card file commit together
+(services/cardside.py)."""
+
+from __future__ import annotations
+
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from madoguchi.pki.records import CertRecord
+from madoguchi.rules.revocation import RevocationReason, StatusChange
+from madoguchi.rules.validity import CertKind
+from madoguchi.services.ca import CaService
+from madoguchi.services.ports import UnitOfWork
+from madoguchi.services.ports.ca import IssueOrder
+
+
+class InProcessCa:
+    """:class:`~madoguchi.services.ports.ca.CertificateAuthority` over :class:`CaService`."""
+
+    def __init__(self, ca: CaService, municipality: str) -> None:
+        self.ca = ca
+        self._municipality = municipality
+
+    @property
+    def municipality(self) -> str:
+        return self._municipality
+
+    def ca_certificate(self, kind: CertKind) -> bytes:
+        return self.ca.authorities[kind].cert.public_bytes(Encoding.DER)
+
+    def issue_in(self, uow: UnitOfWork, order: IssueOrder) -> list[CertRecord]:
+        return self.ca.issue_order_in(uow, order)
+
+    def change_status_in(
+        self,
+        uow: UnitOfWork,
+        kind: CertKind,
+        serial: int,
+        change: StatusChange,
+        reason: RevocationReason,
+    ) -> CertRecord:
+        return self.ca.change_status_in(
+            uow, kind, serial, change, reason, municipality=self._municipality
+        )
+
+    def status(self, kind: CertKind, serial: int) -> CertRecord | None:
+        return self.ca.certificate(kind, serial)
+
+    def certificates_of_card(self, card_id: str) -> list[CertRecord]:
+        with self.ca.uow_factory.read_only() as uow:
+            return uow.pki.certificates_of_card(card_id)

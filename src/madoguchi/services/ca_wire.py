@@ -1,0 +1,128 @@
+"""The RA API's JSON (issue 17): certificates, issuance orders and their requests.
+
+One module for both ends, so the counter's remote adapter and the CA service cannot drift:
+binary values are base64, serials lower-case hex, times ISO 8601 with an offset.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import date, datetime
+from typing import Any
+
+from madoguchi.pki.facts import HolderFacts
+from madoguchi.pki.records import CertRecord
+from madoguchi.rules.revocation import CertStatus, RevocationReason
+from madoguchi.rules.validity import CertKind
+from madoguchi.services.ports import IssueOrder, IssueRequest
+
+API = "/ra/v1"
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def unb64(text: str) -> bytes:
+    return base64.b64decode(text.encode("ascii"), validate=True)
+
+
+def _time(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value is not None else None
+
+
+def record_json(rec: CertRecord) -> dict[str, Any]:
+    return {
+        "kind": rec.kind.value,
+        "serial": rec.serial_hex,
+        "seq": rec.seq,
+        "partition": rec.partition,
+        "subject_id": rec.subject_id,
+        "card_id": rec.card_id,
+        "not_before": _time(rec.not_before),
+        "not_after": _time(rec.not_after),
+        "der": b64(rec.der),
+        "status": rec.status.value,
+        "status_changed_at": _time(rec.status_changed_at),
+        "reason": int(rec.reason) if rec.reason is not None else None,
+        "municipality": rec.municipality,
+        "status_municipality": rec.status_municipality,
+    }
+
+
+def record_of(data: dict[str, Any]) -> CertRecord:
+    not_before = _parse_time(data["not_before"])
+    not_after = _parse_time(data["not_after"])
+    assert not_before is not None and not_after is not None
+    return CertRecord(
+        kind=CertKind(data["kind"]),
+        serial=int(data["serial"], 16),
+        seq=int(data["seq"]),
+        partition=int(data["partition"]),
+        subject_id=str(data["subject_id"]),
+        card_id=data["card_id"],
+        not_before=not_before,
+        not_after=not_after,
+        der=unb64(data["der"]),
+        status=CertStatus(data["status"]),
+        status_changed_at=_parse_time(data["status_changed_at"]),
+        reason=RevocationReason(data["reason"]) if data["reason"] is not None else None,
+        municipality=data.get("municipality"),
+        status_municipality=data.get("status_municipality"),
+    )
+
+
+def order_json(order: IssueOrder) -> dict[str, Any]:
+    """The body of ``POST /ra/v1/issue`` (the municipality is the caller's, not sent)."""
+    return {
+        "idempotency_key": order.idempotency_key,
+        "requests": [
+            {
+                "kind": r.kind.value,
+                "spki": b64(r.spki_der),
+                "challenge": b64(r.challenge),
+                "pop_signature": b64(r.pop_signature),
+                "expires_on": r.expires_on.isoformat(),
+                "card_id": r.card_id,
+                "facts": None
+                if r.facts is None
+                else {
+                    "name": r.facts.name,
+                    "gender": r.facts.gender,
+                    "birth": r.facts.birth.isoformat(),
+                    "address": r.facts.address,
+                },
+            }
+            for r in order.requests
+        ],
+    }
+
+
+def order_of(data: dict[str, Any], municipality: str) -> IssueOrder:
+    """An order as the CA service reads it, for the calling ``municipality``."""
+    requests = []
+    for r in data["requests"]:
+        facts = r.get("facts")
+        requests.append(
+            IssueRequest(
+                CertKind(r["kind"]),
+                unb64(r["spki"]),
+                unb64(r["challenge"]),
+                unb64(r["pop_signature"]),
+                date.fromisoformat(r["expires_on"]),
+                None
+                if facts is None
+                else HolderFacts.create(
+                    facts["name"],
+                    facts["gender"],
+                    date.fromisoformat(facts["birth"]),
+                    facts["address"],
+                ),
+                r.get("card_id"),
+            )
+        )
+    return IssueOrder(tuple(requests), municipality, str(data["idempotency_key"]))

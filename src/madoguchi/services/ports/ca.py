@@ -1,0 +1,134 @@
+"""The certification authority as the counter sees it (issue 17, R-NAT-1).
+
+The counter is a registration authority: it checks the applicant, has the card generate its
+keys, and asks the CA to sign them. :class:`CertificateAuthority` is everything the counter's
+services need of the CA. Two adapters implement it: the CA in this process, on this store
+(services/ca_local.py: the embedded default of ``make demo``), and a CA service reached over
+HTTPS with mutual TLS (services/ca_remote.py). The CA's own records of who asked are here too
+(:class:`CaRequestRepo`), implemented by the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Protocol
+
+from madoguchi.pki.facts import HolderFacts
+from madoguchi.pki.records import CertRecord
+from madoguchi.rules.revocation import RevocationReason, StatusChange
+from madoguchi.rules.validity import CertKind
+
+if TYPE_CHECKING:
+    from madoguchi.services.ports import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class IssueRequest:
+    """One certificate to issue: the card's key, its proof of possession, the expiry."""
+
+    kind: CertKind
+    spki_der: bytes
+    challenge: bytes
+    pop_signature: bytes
+    expires_on: date
+    facts: HolderFacts | None
+    card_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class IssueOrder:
+    """What a registration authority asks the CA to sign for one card, in one go.
+
+    ``municipality`` is the asking municipality's 全国地方公共団体コード (R-NAT-1);
+    ``idempotency_key`` names the order: the CA answers a repeated key with the certificates
+    it signed the first time."""
+
+    requests: tuple[IssueRequest, ...]
+    municipality: str
+    idempotency_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnsweredOrder:
+    """An order the CA answered: its certificates, by kind and serial."""
+
+    key: str
+    municipality: str
+    card_id: str | None
+    certificates: tuple[tuple[CertKind, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RaCredential:
+    """A registration authority's client certificate (``ca enroll-ra``)."""
+
+    serial: int
+    municipality: str
+    name: str
+    issued_at: datetime
+    not_after: datetime
+    revoked_at: datetime | None
+
+
+class CertificateAuthority(Protocol):
+    """The CA, in this process or across the network (one municipality's view of it)."""
+
+    @property
+    def municipality(self) -> str:
+        """The 全国地方公共団体コード this counter acts for."""
+
+    def ca_certificate(self, kind: CertKind) -> bytes:
+        """The DER certificate of the CA of ``kind`` (written onto the card with its own)."""
+
+    def issue_in(self, uow: UnitOfWork, order: IssueOrder) -> list[CertRecord]:
+        """Verify the proofs of possession, sign, and record the certificates in ``uow``
+        (in process: in the same transaction as the counter's records; remote: the CA has
+        committed them, ``uow`` gets the registration authority's copy). A repeated
+        ``order.idempotency_key`` answers the same certificates."""
+
+    def change_status_in(
+        self,
+        uow: UnitOfWork,
+        kind: CertKind,
+        serial: int,
+        change: StatusChange,
+        reason: RevocationReason,
+    ) -> CertRecord:
+        """Hold or revoke (R-REV-3, R-REV-4) and record the new status in ``uow``."""
+
+    def status(self, kind: CertKind, serial: int) -> CertRecord | None:
+        """What the CA knows of one certificate now (None: it issued no such certificate)."""
+
+    def certificates_of_card(self, card_id: str) -> list[CertRecord]:
+        """Every certificate the CA issued onto a card, oldest first."""
+
+
+class CaRequestReader(Protocol):
+    def answered_order(self, key: str) -> AnsweredOrder | None:
+        """The order the CA answered under an idempotency key."""
+
+    def ra_credentials(self) -> list[RaCredential]:
+        """Every RA credential enrolled, oldest first."""
+
+
+class CaRequestRepo(CaRequestReader, Protocol):
+    def add_answered_order(self, order: AnsweredOrder, at: datetime) -> None:
+        """Record the certificates an order got (with the certificates, in one commit)."""
+
+    def add_ra_credential(self, credential: RaCredential) -> None:
+        """Record an enrolled RA credential."""
+
+    def revoke_ra_credential(self, serial: int, at: datetime) -> RaCredential | None:
+        """Mark an RA credential revoked (None: no such credential)."""
+
+
+__all__ = [
+    "AnsweredOrder",
+    "CaRequestReader",
+    "CaRequestRepo",
+    "CertificateAuthority",
+    "IssueOrder",
+    "IssueRequest",
+    "RaCredential",
+]

@@ -1,0 +1,84 @@
+"""The CA service's side of the RA API (issue 17): what a municipality's counter may ask.
+
+Each method is one transaction on the CA's store. The caller is known by the serial of the
+client certificate the TLS handshake verified; its municipality comes from the CA's own
+record of that credential (`ca enroll-ra`), never from the request.
+
+Who may change a certificate's status (rules/municipality.py, ``may_change_status``): a
+municipality holds or revokes the certificates of cards it issued on and of its current
+residents (the municipality that issued on the card last); the CA operator (`madoguchi ca
+revoke`, on the CA's host) any.
+"""
+
+from __future__ import annotations
+
+from madoguchi.pki.errors import UnknownCertificate
+from madoguchi.pki.records import CertRecord
+from madoguchi.rules.municipality import may_change_status
+from madoguchi.rules.revocation import RevocationReason, StatusChange
+from madoguchi.rules.validity import CertKind
+from madoguchi.services.ca import CaService
+from madoguchi.services.domain import NotFound, Refused
+from madoguchi.services.ports import IssueOrder
+
+
+class RaDesk:
+    def __init__(self, ca: CaService) -> None:
+        self.ca = ca
+
+    def caller(self, client_serial: int) -> str:
+        """The municipality of an enrolled, unrevoked RA credential."""
+        with self.ca.uow_factory.read_only() as uow:
+            found = next((c for c in uow.pki.ra_credentials() if c.serial == client_serial), None)
+        if found is None:
+            raise NotFound("unknown_ra", f"no RA credential {client_serial:x}")
+        if found.revoked_at is not None:
+            raise Refused("ra_revoked", f"RA credential {client_serial:x} is revoked")
+        return found.municipality
+
+    def issue(self, order: IssueOrder) -> list[CertRecord]:
+        with self.ca.uow_factory() as uow:
+            records = self.ca.issue_order_in(uow, order)
+            uow.commit()
+        return records
+
+    def change_status(
+        self,
+        municipality: str,
+        kind: CertKind,
+        serial: int,
+        change: StatusChange,
+        reason: RevocationReason,
+    ) -> CertRecord:
+        with self.ca.uow_factory() as uow:
+            record = uow.pki.certificate(kind, serial, for_update=True)
+            if record is None:
+                raise UnknownCertificate(kind.value, serial)
+            card_now = None
+            if record.card_id is not None:
+                issued = [
+                    r.municipality
+                    for r in uow.pki.certificates_of_card(record.card_id)
+                    if r.municipality
+                ]
+                card_now = issued[-1] if issued else None
+            if not may_change_status(municipality, record.municipality, card_now):
+                raise Refused(
+                    "not_your_certificate",
+                    f"{municipality} may not change {kind.value} certificate {serial:x}",
+                )
+            updated = self.ca.change_status_in(
+                uow, kind, serial, change, reason, municipality=municipality
+            )
+            uow.commit()
+        return updated
+
+    def status(self, kind: CertKind, serial: int) -> CertRecord:
+        record = self.ca.certificate(kind, serial)
+        if record is None:
+            raise UnknownCertificate(kind.value, serial)
+        return record
+
+    def certificates_of_card(self, card_id: str) -> list[CertRecord]:
+        with self.ca.uow_factory.read_only() as uow:
+            return uow.pki.certificates_of_card(card_id)

@@ -1,0 +1,78 @@
+"""The CA's records of who asked: answered issuance orders and RA credentials (issue 17)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from madoguchi.pki.records import serial_hex
+from madoguchi.rules.validity import CertKind
+from madoguchi.services.ports import AnsweredOrder, RaCredential
+from madoguchi.store.models import CaIssueRequestRow, RaCredentialRow
+
+
+def _credential(row: RaCredentialRow) -> RaCredential:
+    return RaCredential(
+        int(row.serial_hex, 16),
+        row.municipality,
+        row.name,
+        row.issued_at,
+        row.not_after,
+        row.revoked_at,
+    )
+
+
+class CaRequests:
+    """Mixed into the PKI repository: the CA's orders and RA credentials."""
+
+    session: Session
+
+    def answered_order(self, key: str) -> AnsweredOrder | None:
+        row = self.session.get(CaIssueRequestRow, key)
+        if row is None:
+            return None
+        certs = []
+        for item in row.certificates.split(","):
+            kind, _, serial = item.partition(":")
+            certs.append((CertKind(kind), int(serial, 16)))
+        return AnsweredOrder(row.key, row.municipality, row.card_id, tuple(certs))
+
+    def add_answered_order(self, order: AnsweredOrder, at: datetime) -> None:
+        self.session.add(
+            CaIssueRequestRow(
+                key=order.key,
+                municipality=order.municipality,
+                card_id=order.card_id,
+                certificates=",".join(f"{k.value}:{serial_hex(s)}" for k, s in order.certificates),
+                created_at=at,
+            )
+        )
+        self.session.flush()
+
+    def ra_credentials(self) -> list[RaCredential]:
+        rows = self.session.scalars(select(RaCredentialRow).order_by(RaCredentialRow.issued_at))
+        return [_credential(r) for r in rows]
+
+    def add_ra_credential(self, credential: RaCredential) -> None:
+        self.session.add(
+            RaCredentialRow(
+                serial_hex=serial_hex(credential.serial),
+                municipality=credential.municipality,
+                name=credential.name,
+                issued_at=credential.issued_at,
+                not_after=credential.not_after,
+                revoked_at=credential.revoked_at,
+            )
+        )
+        self.session.flush()
+
+    def revoke_ra_credential(self, serial: int, at: datetime) -> RaCredential | None:
+        row = self.session.get(RaCredentialRow, serial_hex(serial), with_for_update=True)
+        if row is None:
+            return None
+        if row.revoked_at is None:
+            row.revoked_at = at
+            self.session.flush()
+        return _credential(row)
