@@ -3,9 +3,9 @@
 p99 (without the card's key generation) as the median of the runs, with its spread.
 
 Run: ``.venv/bin/python -m bench --only api_paced`` (writes the docs), or
-``.venv/bin/python -m bench.api_paced [ROUNDS [PACE]]`` (prints one JSON line per run;
-``PACE`` fixes the seconds between a terminal's P1s, to compare two code versions at the
-same load).
+``.venv/bin/python -m bench.api_paced_bench [ROUNDS [PACE [BACKEND]]]`` (one JSON line per
+run; ``PACE`` fixes the seconds between a terminal's P1s, to compare two code versions at
+the same load; ``BACKEND`` SQLite or PostgreSQL, else both).
 """
 
 from __future__ import annotations
@@ -30,11 +30,17 @@ def measured_pace() -> float:
     return TERMINALS / (1e3 / card_ms * (os.cpu_count() or 1) / 2)
 
 
-def rounds(count: int, pace: float, seconds: float, residents: int) -> list[dict[str, Any]]:
+def rounds(
+    count: int,
+    pace: float,
+    seconds: float,
+    residents: int,
+    backends: tuple[str, ...] = ("SQLite", "PostgreSQL"),
+) -> list[dict[str, Any]]:
     """``count`` runs on each database, alternating, one line (a dict) per run."""
     lines = []
     for n in range(count):
-        for backend in ("SQLite", "PostgreSQL"):
+        for backend in backends:
             url = postgres_url(f"apiround{n}x") if backend == "PostgreSQL" else None
             if backend == "PostgreSQL" and url is None:
                 continue
@@ -123,4 +129,5 @@ if __name__ == "__main__":
         float(args[1]) if len(args) > 1 else measured_pace(),
         SECONDS,
         300,
+        (args[2],) if len(args) > 2 else ("SQLite", "PostgreSQL"),
     )
