@@ -9,7 +9,9 @@ certificate the store knows is on the card once recovery ran.
 The card's own work — PINs set, key pairs generated, proofs of possession signed; seconds
 on a real card — is done before the database transaction opens (:meth:`CardSide.
 prepare_issuance`), on the card in memory; the transaction only has the CA sign, records,
-stages and commits (:meth:`CardSide.issue_on_card`, :meth:`CardSide.commit_with`).
+stages and commits (:meth:`CardSide.issue_on_card`, :meth:`CardSide.commit_with`). The card
+file is staged (fsync) before the rows every issuance needs — the status, receipt, audit and
+issue counters — are locked, so no other terminal waits for that fsync (issue 14, item 18).
 """
 
 from __future__ import annotations
@@ -200,6 +202,12 @@ class CardSide:
             replacing={k: jst_date(r.not_after) for k, r in old.items()},
             order_key=prepared.order_key,
         )
+        # the card file is written and fsynced now, before any row other terminals need is
+        # locked (the issue sequences come lock-free from PostgreSQL sequences; the status,
+        # receipt and audit counters are taken after this): its fsync never makes them wait
+        failpoint("issue.before_stage")
+        self.vault.stage(prepared.card)
+        failpoint("issue.after_stage")
         decision = superseded_by_renewal(out.issued)  # R-VAL-4
         assert decision.reason is not None
         superseded = [
@@ -210,9 +218,6 @@ class CardSide:
             if rec.kind in decision.revoke
         ]
         out.superseded = tuple(superseded)
-        failpoint("issue.before_stage")
-        self.vault.stage(prepared.card)
-        failpoint("issue.after_stage")
         return out
 
     def commit_with(self, uow: UnitOfWork, issuance: CardIssuance) -> None:

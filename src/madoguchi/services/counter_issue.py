@@ -39,9 +39,13 @@ class CounterIssuance(CounterBase):
         for milliseconds, not for the card's work: (1) the case is checked in a read-only
         unit of work; (2) the card is personalised in memory, outside any transaction: PINs
         set, keys generated, proofs of possession signed (seconds on a real card); (3) one
-        short transaction checks everything again under lock, has the CA sign, records,
-        stages the card file and commits; the staged card is promoted after the commit
-        (crash-safe: services/cardside.py). A card changed by another terminal between (1)
+        short transaction checks everything again under lock (the card's row), has the CA
+        sign (issue sequences from PostgreSQL sequences: no lock), stages the card file
+        (fsync), and only then takes the rows every terminal needs — the status counter of
+        a renewal, the day's receipt counter, the audit chain, the issue counters — and
+        commits; the staged card is promoted after the commit (crash-safe:
+        services/cardside.py). Receipt numbers stay gapless per day: they come from a
+        counter row, taken after the card's fsync, so its lock lasts to the COMMIT only. A card changed by another terminal between (1)
         and (3) ends in ConcurrentUpdate, and the card work done in (2) is dropped."""
         with self.refusals_logged(actor, case_id=case_id):
             config = self._check_office(actor)

@@ -26,6 +26,7 @@ from madoguchi.store import (  # noqa: F401 - tables
 )
 from madoguchi.store.db import current_revision
 from madoguchi.store.models import Base
+from madoguchi.store.sequences import ISSUE_SEQUENCES, create_issue_sequences
 from madoguchi.store.types import UtcDateTime
 
 BATCH = 1000
@@ -87,6 +88,15 @@ def dump(engine: Engine) -> Iterator[str]:
                 yield json.dumps({"t": table.name, "r": _encode(table, row)}, ensure_ascii=False)
 
 
+def _has_issue_sequences(conn: Any) -> bool:
+    """Whether the store is migrated past 0007 (its issue sequences exist)."""
+    found = conn.execute(
+        text("SELECT count(*) FROM pg_class WHERE relkind = 'S' AND relname = ANY(:names)"),
+        {"names": list(ISSUE_SEQUENCES.values())},
+    ).scalar()
+    return bool(found)
+
+
 def restore(engine: Engine, lines: IO[str]) -> dict[str, int]:
     """Insert the rows of a dump into an empty, migrated store; returns the counts."""
     header = json.loads(next(iter(lines)))
@@ -123,6 +133,8 @@ def restore(engine: Engine, lines: IO[str]) -> dict[str, int]:
                                 f"COALESCE((SELECT MAX({col.name}) FROM {t.name}), 0) + 1, false)"
                             )
                         )
+            if _has_issue_sequences(conn):
+                create_issue_sequences(conn)  # above the restored counters and seqs
     if {k: v for k, v in counts.items() if v} != {k: v for k, v in header["counts"].items() if v}:
         raise RestoreError("incomplete", f"restored {counts}, expected {header['counts']}")
     return counts

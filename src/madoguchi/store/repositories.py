@@ -25,6 +25,7 @@ from madoguchi.store.models import (
     OcspResponseRow,
     ResponderRow,
 )
+from madoguchi.store.sequences import ISSUE_SEQUENCES, sequence_values
 
 _COUNTERS = cast(Table, CounterRow.__table__)
 _CERTIFICATES = cast(Table, CertificateRow.__table__)
@@ -117,6 +118,7 @@ class PkiRepository(CaRequests):
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._moved_at_commit: dict[str, int] = {}
 
     # -- authorities and responders ------------------------------------------------------
     def authority(self, kind: CertKind) -> StoredAuthority | None:
@@ -170,15 +172,36 @@ class PkiRepository(CaRequests):
     def next_value(self, name: str) -> int:
         return next_counter(self.session, name)
 
-    def next_values(self, counts: Mapping[str, int]) -> dict[str, range]:
-        """For each counter, ``count`` consecutive values reserved in one statement (a
-        block). Counters are taken in name order, so two transactions that both need
-        several never wait for each other crosswise (each row stays locked until commit)."""
-        out = {}
+    def next_values(self, counts: Mapping[str, int]) -> dict[str, Sequence[int]]:
+        """For each counter, ``count`` values reserved in one statement (a block).
+
+        On PostgreSQL the CAs' issue sequences come from sequences (store/sequences.py):
+        no lock, unique, not always consecutive; their counter rows move by as much in
+        :meth:`before_commit`, the transaction's last statements. Other counters (and all
+        on SQLite) are rows taken in name order, so two transactions that both need several
+        never wait for each other crosswise (each row stays locked until commit)."""
+        out: dict[str, Sequence[int]] = {}
+        postgres = self.session.get_bind().dialect.name == "postgresql"
         for name, step in sorted(counts.items()):
+            sequence = ISSUE_SEQUENCES.get(name) if postgres else None
+            if sequence is not None:
+                out[name] = sequence_values(core(self.session), sequence, step)
+                self._moved_at_commit[name] = self._moved_at_commit.get(name, 0) + step
+                continue
             last = next_counter(self.session, name, step)
             out[name] = range(last - step + 1, last + 1)
         return out
+
+    def before_commit(self) -> None:
+        """Move the counter rows of the issue sequences allocated from PostgreSQL sequences:
+        their row locks are held from here to the COMMIT only, and the OCSP memory sees them
+        move when the certificates are committed, not before (services/ocsp_cache.py)."""
+        for name, step in sorted(self._moved_at_commit.items()):
+            next_counter(self.session, name, step)
+        self._moved_at_commit.clear()
+
+    def forget_pending(self) -> None:
+        self._moved_at_commit.clear()
 
     def counter(self, name: str) -> int:
         """A counter's current value (0 when never incremented)."""
@@ -265,9 +288,9 @@ class PkiRepository(CaRequests):
         """The DER entries of every revoked or held certificate not yet expired at ``at``
         (a serial stays on its CRL until the certificate's expiry), in issuance order.
 
-        Issuance order is the row id's (the same as ``seq``'s: the sequence counter's row
-        lock serialises issuers), so the database may read the table in its own order
-        instead of sorting a million rows by ``seq``. Streamed as Core rows, 10,000 a fetch
+        Issuance order is the row id's (near ``seq``'s: on PostgreSQL concurrent issuances
+        may write out of ``seq`` order; a CRL's order means nothing), so the database may
+        read the table in its own order instead of sorting a million rows by ``seq``. Streamed as Core rows, 10,000 a fetch
         (a server-side cursor on PostgreSQL): memory stays flat however long the CRL.
         bench/crl_store_bench.py: 1,000,000 entries read in a fraction of the time the
         ORM and the sort by ``seq`` took.

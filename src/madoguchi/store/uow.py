@@ -79,9 +79,11 @@ class SqlUnitOfWork(_Base):
         self._close()
 
     def commit(self) -> None:
+        self.pki.before_commit()  # the issue counters' rows, locked only from here on
         self.session.commit()
 
     def rollback(self) -> None:
+        self.pki.forget_pending()
         self.session.rollback()
 
 

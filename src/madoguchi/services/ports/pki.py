@@ -68,8 +68,9 @@ class PkiRepo(PkiReader, CaRequestRepo, Protocol):
     def next_value(self, name: str) -> int:
         """Increment a counter and return its new value (the row stays locked until commit)."""
 
-    def next_values(self, counts: Mapping[str, int]) -> dict[str, range]:
-        """Reserve a block of values of each counter: ``{name: range}``."""
+    def next_values(self, counts: Mapping[str, int]) -> dict[str, Sequence[int]]:
+        """Reserve ``count`` values of each counter, ascending: ``{name: values}`` (unique;
+        the CAs' issue sequences may have gaps and interleave with other transactions')."""
 
     def add_certificate(self, rec: CertRecord) -> None:
         """Record one issued certificate."""
