@@ -151,12 +151,12 @@ def test_concurrent_issuances_get_unique_numbers(tmp_path: Path, postgres: str) 
 
 
 def test_the_sequences_start_above_every_value_handed_out(postgres: str) -> None:
-    """Migration 0007 sets each sequence above its counter row (a store issued on before);
+    """Migration 0009 sets each sequence above its counter row (a store issued on before);
     run again (a restore does), it never goes back."""
-    from madoguchi.store.sequences import create_issue_sequences  # new in 0007
+    from madoguchi.store.sequences import create_issue_sequences  # new in 0009
 
     url = create_database(postgres, f"seqmig{uuid.uuid4().hex[:12]}")
-    upgrade(url, "0006")
+    upgrade(url, "0008")
     engine = make_engine(url)
     with engine.begin() as conn:
         conn.execute(

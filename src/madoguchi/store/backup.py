@@ -89,7 +89,7 @@ def dump(engine: Engine) -> Iterator[str]:
 
 
 def _has_issue_sequences(conn: Any) -> bool:
-    """Whether the store is migrated past 0007 (its issue sequences exist)."""
+    """Whether the store is migrated past 0009 (its issue sequences exist)."""
     found = conn.execute(
         text("SELECT count(*) FROM pg_class WHERE relkind = 'S' AND relname = ANY(:names)"),
         {"names": list(ISSUE_SEQUENCES.values())},
