@@ -18,7 +18,13 @@ from madoguchi.rules.procedures import PROCEDURES
 from madoguchi.rules.revocation import CertStatus
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.audit import Actor
-from madoguchi.services.counter_base import CounterBase, Issued, checked_pin, is_renewal
+from madoguchi.services.counter_base import (
+    CounterBase,
+    Issued,
+    PinFormatError,
+    checked_pin,
+    is_renewal,
+)
 from madoguchi.services.domain import Card, Case, ConcurrentUpdate, Correctable, Refused, Resident
 from madoguchi.services.ports import ReadOnlyUnitOfWork, UnitOfWork
 from madoguchi.services.registry import current_certificates
@@ -120,10 +126,10 @@ class CounterIssuance(CounterBase):
             sign = None
             if CertKind.SIGN in kinds:
                 if not sign_password:
-                    raise Correctable(
+                    raise PinFormatError(
                         "sign_password_required",
                         "the signing certificate needs its password",
-                        field="sign_password",
+                        "sign_password",
                     )
                 sign = checked_pin(PinKind.SIGN, sign_password, field="sign_password")
             seen_version = card.version

@@ -121,6 +121,7 @@ class CaseView:
     eligible: list[CertKind] = field(default_factory=list)  # kinds the holder may get
     default_kinds: list[CertKind] = field(default_factory=list)  # ticked when offered
     valid_kinds: list[CertKind] = field(default_factory=list)  # with a valid certificate
+    staff_names: dict[str, str] = field(default_factory=dict)  # login → the person's name
 
     @property
     def documents(self) -> dict[int, dict[IdRole, RoleDocuments]]:
@@ -242,6 +243,7 @@ class CounterViews:
                     eligible, current, renewal=is_renewal(case.kind), on=today
                 ),
                 valid_kinds=sorted(valid_kinds(current, today)),
+                staff_names={a.id: a.name for a in uow.staff.accounts()},
                 letters=uow.counter.letters_of_case(case.id),
                 transitions=uow.counter.history(case.id),
                 history=uow.counter.audit_of_case(case.id),

@@ -9,7 +9,8 @@ from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from madoguchi.rules.cases import CaseEvent, CaseKind, CaseState
-from madoguchi.rules.items import IdDocumentKind, Item
+from madoguchi.rules.id_documents import IdDocument
+from madoguchi.rules.items import IdDocumentKind, IdRole, Item
 from madoguchi.rules.pins import PinKind
 from madoguchi.rules.procedures import (
     Applicant,
@@ -113,6 +114,13 @@ class CertificateOut(BaseModel):
     status: Literal["good", "held", "revoked", "expired"]
 
 
+class DocumentsOut(BaseModel):
+    codes: list[IdDocument] = Field(description="the documents shown (R-ID-1)")
+    counted: list[IdDocument] = Field(description="those that counted (R-ID-2, R-ID-3)")
+    notes: list[str] = Field(description="why the others did not count")
+    name: str | None = Field(None, description="the proxy's name")
+
+
 class CaseOut(BaseModel):
     id: str
     kind: CaseKind
@@ -127,7 +135,9 @@ class CaseOut(BaseModel):
     closed_at: datetime | None
     refusal: str | None
     items: dict[str, list[str]] = Field(description="visit number → item codes recorded")
-    documents: dict[str, list[str]] = Field(description="holder / proxy → ID documents seen")
+    documents: dict[str, dict[IdRole, DocumentsOut]] = Field(
+        description="visit number → holder / proxy → the ID documents checked (R-ID)"
+    )
     fee_due: int | None
     receipt_no: str | None
     allowed_events: list[CaseEvent]
@@ -239,21 +249,29 @@ class VisitIn(ApiIn):
         json_schema_extra={
             "examples": [
                 {"visit": 1, "items": ["card", "holder_pin"], "juki_pin": "1234"},
+                {"visit": 1, "items": ["card"], "holder_documents": ["driver_license"]},
                 {
                     "visit": 1,
                     "items": ["card", "proxy_id"],
-                    "proxy_documents": ["drivers_license"],
+                    "proxy_documents": ["qualification_certificate", "pension_document"],
+                    "proxy_name": "帯広 花子",
                 },
             ]
         },
     )
     visit: int = Field(1, ge=1, le=2)
     items: list[Item] = Field(min_length=1, max_length=len(Item))
-    holder_documents: list[IdDocumentKind] = Field(
-        default_factory=list, max_length=len(IdDocumentKind)
+    holder_documents: list[IdDocument | IdDocumentKind] = Field(
+        default_factory=list,
+        max_length=len(IdDocument),
+        description="the holder's ID documents by their R-ID codes (R-PROC-1's codes are read "
+        "too); given, they are the holder_id item — instead of the 住基 PIN",
     )
-    proxy_documents: list[IdDocumentKind] = Field(
-        default_factory=list, max_length=len(IdDocumentKind)
+    proxy_documents: list[IdDocument | IdDocumentKind] = Field(
+        default_factory=list, max_length=len(IdDocument)
+    )
+    proxy_name: Annotated[str, StringConstraints(max_length=NAME_MAX)] | None = Field(
+        None, description="the proxy's name as on the ID document (needed with proxy_documents)"
     )
     juki_pin: Pin | None = Field(None, description="住民基本台帳用暗証番号, entered by the holder")
 
@@ -271,7 +289,15 @@ class IssueIn(ApiIn):
     sign_password: Pin | None = Field(
         None, description="署名用 password, 6–16 of A–Z 0–9 (not for a holder under 15)"
     )
-    auth_pin: Pin = Field(description="利用者証明用 PIN, 4 digits")
+    auth_pin: Pin | None = Field(
+        None, description="利用者証明用 PIN, 4 digits (when the auth certificate is issued)"
+    )
+    kinds: list[CertKind] | None = Field(
+        None,
+        max_length=2,
+        description="the certificates to issue; without it every eligible kind, except that "
+        "a new issuance does not replace a valid certificate",
+    )
     letter_number: Annotated[str, StringConstraints(min_length=1, max_length=LETTER_MAX)] | None = (
         None
     )

@@ -14,6 +14,7 @@ from madoguchi.rules.items import IdRole
 from madoguchi.rules.items import Item as I
 from madoguchi.rules.revocation import CertStatus, RegistryEvent
 from madoguchi.rules.validity import CertKind
+from madoguchi.services.counter_base import PinFormatError
 from madoguchi.services.counter_documents import visit_documents
 from madoguchi.services.domain import CardStatus, Correctable, Refused
 from madoguchi.services.registry import current_certificates
@@ -168,7 +169,7 @@ def test_blocker_5_a_valid_certificate_is_replaced_only_when_chosen(w: World) ->
     w.clock.advance(minutes=1)
     both = w.counter.open_case(kind=CaseKind.P1, resident_id=r.id, actor=MAIN)
     w.counter.record_visit(both.id, visit=1, items=[I.CARD], juki_pin=JUKI, actor=MAIN)
-    with pytest.raises(Correctable) as err:  # the signing password for the chosen kind
+    with pytest.raises(PinFormatError) as err:  # the signing password for the chosen kind
         w.counter.issue(
             both.id, sign_password=None, auth_pin=AUTH_PIN, actor=MAIN, kinds=list(CertKind)
         )
