@@ -134,12 +134,23 @@ class CounterService(CounterIssuance, CounterErrands):
             pin = checked_pin(PinKind.JUKI, juki_pin, field="juki_pin") if juki_pin else None
             today = self._today()
             checked: dict[IdRole, RoleDocuments] = {}
-            if Item.HOLDER_ID in wanted:
-                checked[IdRole.HOLDER] = judged(IdRole.HOLDER, holder_docs, on=today)
-            if Item.PROXY_ID in wanted:
-                checked[IdRole.PROXY] = judged(
-                    IdRole.PROXY, proxy_docs, on=today, name=proxy_name_of(proxy_name)
-                )
+            try:
+                if Item.HOLDER_ID in wanted:
+                    checked[IdRole.HOLDER] = judged(IdRole.HOLDER, holder_docs, on=today)
+                if Item.PROXY_ID in wanted:
+                    checked[IdRole.PROXY] = judged(
+                        IdRole.PROXY, proxy_docs, on=today, name=proxy_name_of(proxy_name)
+                    )
+            except Correctable as exc:
+                if exc.code.endswith("_id_insufficient"):  # the verdict audited, no refusal
+                    shown = holder_docs if exc.code.startswith("holder") else proxy_docs
+                    self._audit_in_own(
+                        actor,
+                        "case.documents_rejected",
+                        case_id,
+                        {"reason": exc.detail, "documents": [d.value for d in shown]},
+                    )
+                raise
             with self.uow_factory.read_only() as reader:
                 case = self._read_case(reader, case_id)
             procedure = procedure_of(case.kind)
@@ -176,12 +187,8 @@ class CounterService(CounterIssuance, CounterErrands):
             )
         try:
             self.cards.verify_pin(case.card_id, PinKind.JUKI, pin)
-        except WrongPin as exc:
-            with self.uow_factory() as uow:  # audited (a try spent), not a refusal
-                self._audit(
-                    uow, actor, "card.pin_failed", case=case, detail={"tries_left": exc.tries_left}
-                )
-                uow.commit()
+        except WrongPin as exc:  # audited (a try spent), not a refusal
+            self._audit_in_own(actor, "card.pin_failed", case.id, {"tries_left": exc.tries_left})
             raise Correctable(
                 "wrong_pin",
                 f"wrong PIN, {exc.tries_left} tries left",
@@ -192,6 +199,14 @@ class CounterService(CounterIssuance, CounterErrands):
             raise Refused(
                 "pin_locked", "the PIN is locked: reset at the counter with photo ID"
             ) from exc
+
+    def _audit_in_own(
+        self, actor: Actor, action: str, case_id: str, detail: dict[str, object]
+    ) -> None:
+        """An audit entry in a transaction of its own (the step itself records nothing)."""
+        with self.uow_factory() as uow:
+            self._audit(uow, actor, action, case=self._read_case(uow, case_id), detail=detail)
+            uow.commit()
 
     def mail_inquiry_letter(self, case_id: str, actor: Actor) -> InquiryLetter:
         """P2/P5, end of the first visit: an inquiry letter to the registered address (R-PROC-2)."""

@@ -17,7 +17,7 @@ from typing import Any
 
 from madoguchi.rules.id_documents import IdDocument, IdGroup, from_legacy_code, id_check
 from madoguchi.rules.items import IdRole
-from madoguchi.services.domain import Case, Correctable, Refused
+from madoguchi.services.domain import Case, Correctable
 
 #: the longest proxy's name kept (the registry's names are shorter)
 NAME_MAX = 60
@@ -70,8 +70,10 @@ def proxy_name(value: str | None) -> str:
 def judged(
     role: IdRole, shown: tuple[IdDocument, ...], *, on: date, name: str = ""
 ) -> RoleDocuments:
-    """R-ID-2, R-ID-3 on ``shown``: the record to keep, or Refused naming the field and the
-    reason (the health-insurance card after 2025-12-01 names 資格確認書)."""
+    """R-ID-2, R-ID-3 on ``shown``: the record to keep, or :class:`Correctable` naming the
+    field and the reason (the health-insurance card after 2025-12-01 names 資格確認書). Not
+    a refusal of the case: the person may show another document; the clerk refuses the case
+    when none suffices (audited as ``case.documents_rejected``, not in the refusals' list)."""
     if role is IdRole.PROXY and not name:
         raise Correctable("proxy_name_required", "the proxy's name is recorded", field="proxy_name")
     verdict = id_check(role, shown, on=on)
@@ -79,7 +81,7 @@ def judged(
     if not verdict.accepted:
         assert verdict.reason is not None
         code = f"{role.value}_id_insufficient"
-        raise Refused(code, verdict.reason.value, field=field, reason=verdict.message)
+        raise Correctable(code, verdict.reason.value, field=field, reason=verdict.message)
     return RoleDocuments(role, shown, verdict.counted, verdict.notes, name)
 
 

@@ -113,6 +113,9 @@ def test_blocker_3_insufficient_documents_name_the_reason(
         assert "資格確認書" in japanese_of(err.value)
     with w.uow.read_only() as uow:
         assert uow.counter.case(case.id) == case
+    assert rule_refusals(w) == []  # the person may show another document: no refusal yet
+    (rejected,) = [e for e in audit_log(w) if e.action == "case.documents_rejected"]
+    assert rejected.detail == {"reason": reason, "documents": [d.value for d in shown]}
 
 
 def test_blocker_4_a_wrong_pin_keeps_nothing_and_the_lock_is_the_refusal(w: World) -> None:
