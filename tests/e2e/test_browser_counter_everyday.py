@@ -88,6 +88,7 @@ def test_blockers_1_and_3_holder_without_pin_with_id_documents(page: Page) -> No
     expect(page.get_by_test_id("saved")).to_contain_text("記録しました")
     expect(page.get_by_test_id("recorded-documents")).to_contain_text("資格確認書")
     expect(page.get_by_test_id("visit-complete")).to_be_visible()
+    expect(page.get_by_test_id("record-folded")).not_to_have_attribute("open", "")
     shot(page, "i15-b1-id-documents-recorded")
     set_pins(page)
     submit(page, "[data-testid=issue]")

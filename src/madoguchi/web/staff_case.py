@@ -182,7 +182,9 @@ def router() -> APIRouter:
             action(form)
         except LayerError as exc:  # the page again, the message beside its field
             return page(request, case_id, refused=refusal(name, exc, form), status_code=422)
-        anchor = "issued-h" if name == "issue" else f"f-{name}"
+        # the part of the page that says what happened next (a fragment inside the folded
+        # record form would open it again)
+        anchor = {"issue": "issued-h", "items": "visit-h"}.get(name, f"f-{name}")
         query = {"saved": name, "letter": str(form.get("letter", ""))[:20]}
         query = {k: v for k, v in query.items() if v}  # the scanned letter number carried on
         return RedirectResponse(
