@@ -79,6 +79,9 @@ class ErrorOut(BaseModel):
     detail: str
     message: str
     errors: list[ErrorItem] | None = None
+    field: str | None = Field(
+        None, description="the input the error concerns (juki_pin, holder_documents, kinds, …)"
+    )
 
 
 class ResidentOut(BaseModel):

@@ -108,14 +108,27 @@ def case_context(view: CaseView, on: Any) -> dict[str, Any]:
     if case.kind is CaseKind.PIN_RESET:
         offered = [Item.CARD, Item.HOLDER_ID]
     checked = view.documents
+    check = evaluate_visit(visit, recorded) if visit else None
+    complete = check is not None and check.complete
+    forms = {
+        "items": bool(offered),
+        "letter": complete and visit is not None and visit.step is Step.REQUEST,
+        "issue": complete and visit is not None and visit.step is Step.ISSUE,
+        "revoke": case.kind is CaseKind.REVOCATION,
+        "card_event": case.kind in (CaseKind.CARD_LOST, CaseKind.CARD_FOUND),
+        "pin_reset": case.kind is CaseKind.PIN_RESET,
+        "refuse": True,
+        "cancel": True,
+    }
     return {
+        "shown_forms": {name for name, shown in forms.items() if shown and not case.state.final},
         "case": case,
         "person": person,
         "card": view.card,
         "procedure": view.procedure,
         "visit": visit,
         "recorded": recorded,
-        "check": evaluate_visit(visit, recorded) if visit else None,
+        "check": check,
         "offered": offered,
         "letters": view.letters,
         "history": view.history,

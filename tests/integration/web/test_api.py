@@ -349,6 +349,7 @@ def test_a_wrong_juki_pin_counts_down_and_is_no_refusal(demo: Container, clerk: 
     )
     assert_error(r, 409, "wrong_pin")
     assert "あと2回" in r.json()["message"]
+    assert r.json()["field"] == "juki_pin"  # the input the error concerns
     assert_error(
         clerk.post(f"/cases/{case_id}/visits", {"items": ["card", "holder_pin"]}),
         409,
