@@ -18,6 +18,7 @@ from madoguchi.rules.procedures import (
     Step,
 )
 from madoguchi.rules.validity import CertKind
+from madoguchi.web.api_documents import DOCUMENTS_HELP, KINDS_HELP, DocumentsOut
 
 T = TypeVar("T")
 
@@ -79,9 +80,7 @@ class ErrorOut(BaseModel):
     detail: str
     message: str
     errors: list[ErrorItem] | None = None
-    field: str | None = Field(
-        None, description="the input the error concerns (juki_pin, holder_documents, kinds, …)"
-    )
+    field: str | None = Field(None, description="the input the error concerns (juki_pin, …)")
 
 
 class ResidentOut(BaseModel):
@@ -117,13 +116,6 @@ class CertificateOut(BaseModel):
     status: Literal["good", "held", "revoked", "expired"]
 
 
-class DocumentsOut(BaseModel):
-    codes: list[IdDocument] = Field(description="the documents shown (R-ID-1)")
-    counted: list[IdDocument] = Field(description="those that counted (R-ID-2, R-ID-3)")
-    notes: list[str] = Field(description="why the others did not count")
-    name: str | None = Field(None, description="the proxy's name")
-
-
 class CaseOut(BaseModel):
     id: str
     kind: CaseKind
@@ -138,9 +130,7 @@ class CaseOut(BaseModel):
     closed_at: datetime | None
     refusal: str | None
     items: dict[str, list[str]] = Field(description="visit number → item codes recorded")
-    documents: dict[str, dict[IdRole, DocumentsOut]] = Field(
-        description="visit number → holder / proxy → the ID documents checked (R-ID)"
-    )
+    documents: dict[str, dict[IdRole, DocumentsOut]] = Field(description="visit → role → R-ID")
     fee_due: int | None
     receipt_no: str | None
     allowed_events: list[CaseEvent]
@@ -264,11 +254,8 @@ class VisitIn(ApiIn):
     )
     visit: int = Field(1, ge=1, le=2)
     items: list[Item] = Field(min_length=1, max_length=len(Item))
-    holder_documents: list[IdDocument | IdDocumentKind] = Field(
-        default_factory=list,
-        max_length=len(IdDocument),
-        description="the holder's ID documents by their R-ID codes (R-PROC-1's codes are read "
-        "too); given, they are the holder_id item — instead of the 住基 PIN",
+    holder_documents: list[IdDocument | IdDocumentKind] = Field(  # the holder_id item
+        default_factory=list, max_length=len(IdDocument), description=DOCUMENTS_HELP
     )
     proxy_documents: list[IdDocument | IdDocumentKind] = Field(
         default_factory=list, max_length=len(IdDocument)
@@ -292,15 +279,8 @@ class IssueIn(ApiIn):
     sign_password: Pin | None = Field(
         None, description="署名用 password, 6–16 of A–Z 0–9 (not for a holder under 15)"
     )
-    auth_pin: Pin | None = Field(
-        None, description="利用者証明用 PIN, 4 digits (when the auth certificate is issued)"
-    )
-    kinds: list[CertKind] | None = Field(
-        None,
-        max_length=2,
-        description="the certificates to issue; without it every eligible kind, except that "
-        "a new issuance does not replace a valid certificate",
-    )
+    auth_pin: Pin | None = Field(None, description="利用者証明用 PIN, 4 digits, when issued")
+    kinds: list[CertKind] | None = Field(None, max_length=2, description=KINDS_HELP)
     letter_number: Annotated[str, StringConstraints(min_length=1, max_length=LETTER_MAX)] | None = (
         None
     )
