@@ -5,6 +5,8 @@ Codes are stable English (logs, the API's ``detail``); a person reads the Japane
 
 from __future__ import annotations
 
+import re
+
 from madoguchi.relying.messages import RELYING_MESSAGES
 from madoguchi.rules.messages import ERROR_MESSAGES as RULE_MESSAGES
 from madoguchi.rules.pins import PinProblem
@@ -41,7 +43,7 @@ PKI_MESSAGES: dict[str, str] = {
 }
 
 CARD_MESSAGES: dict[str, str] = {
-    "wrong_pin": "暗証番号が違います。",
+    "wrong_pin": "暗証番号が違います。あと{tries}回間違えるとロックされます。",
     "pin_locked": "暗証番号がロックされています。窓口で顔写真つきの本人確認書類を提示して初期化してください。",
     "card_missing": "カードが見つかりません。",
     "card_tampered": "カードのデータを読み取れません（鍵が違うか、改ざんされています）。",
@@ -77,10 +79,14 @@ SYSTEM_MESSAGES: dict[str, str] = {
     "not_resident": "住民登録のない方の手続きはできません。",
     "no_card": "有効なマイナンバーカードがありません。",
     "items_missing": "必要な書類がそろっていません。",
-    "holder_id_insufficient": "本人の本人確認書類が足りません。",
-    "proxy_id_insufficient": "代理人の本人確認書類が足りません（顔写真つき1点、または健康保険証など2点）。",
-    "pin_required": "本人に住民基本台帳用暗証番号を入力してもらってください。",
-    "wrong_pin": "暗証番号が違います。",
+    "holder_id_insufficient": "本人の本人確認書類では確認できません。{reason}",
+    "proxy_id_insufficient": "代理人の本人確認書類では確認できません。{reason}",
+    "proxy_name_required": "代理人の氏名を、本人確認書類のとおりに入力してください。",
+    "pin_required": "本人に住民基本台帳用暗証番号を入力してもらうか、暗証番号がわからないときは本人確認書類を選んでください。",
+    "wrong_pin": "暗証番号が違います。あと{tries}回間違えるとロックされます。",
+    "kind_not_eligible": "この方には選んだ電子証明書を発行できません（署名用電子証明書は15歳未満・成年被後見人の方には発行できません）。",
+    "issue_kinds_required": "発行する電子証明書を選んでください。",
+    "sign_password_required": "署名用電子証明書の暗証番号（英数字6〜16文字）を入力してください。",
     "pin_locked": "暗証番号がロックされています。顔写真つきの本人確認書類で初期化の手続きをしてください。",
     "letter_required": "2回目の来庁では照会書が必要です。",
     "letter_unknown": "その番号の照会書はありません。",
@@ -139,8 +145,9 @@ WEB_MESSAGES: dict[str, str] = {
     "unknown_kind": "電子証明書の種類を選んでください。",
     "no_input": "ファイルを選ぶか、写しに書かれた種類とシリアル番号を入力してください。",
     "bad_date": "日付の形式が正しくありません（例: 2026-11-24）。",
+    "bad_birth_date": "生年月日を読み取れません。1988-11-30、昭和63年11月30日、S63.11.30 のように入力してください。",
     "bad_number": "数値の形式が正しくありません。",
-    "search_input_required": "氏名か生年月日、カードの番号、照会書の番号のいずれかを入力してください。",
+    "search_input_required": "氏名か生年月日、カードの番号、照会書番号のいずれかを入力してください。",
     "not_a_card_event": "この申請はカードの紛失・発見の届出ではありません。",
     "unknown_campaign": "その通知の送付計画はありません。",
     "unknown_notice": "その番号の通知書はありません。",
@@ -187,6 +194,15 @@ MESSAGES: dict[str, str] = {
 
 def japanese(code: str, fallback: str) -> str:
     return MESSAGES.get(code, fallback)
+
+
+_UNFILLED = re.compile(r"[^。]*\{\w+\}[^。]*。?")
+
+
+def without_placeholders(text: str) -> str:
+    """A message shown without its error's data (a code carried in a link): the sentences
+    that would need the data are left out (「あと{tries}回…」)."""
+    return _UNFILLED.sub("", text).strip() or text
 
 
 def japanese_of(exc: object) -> str:

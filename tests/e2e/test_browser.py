@@ -100,7 +100,8 @@ def test_p2_by_proxy_over_two_visits(page: Page) -> None:
     shot(page, "p2-visit1-checklist")
     check(page, "input[name=items][value=card]")
     check(page, "input[name=items][value=proxy_id]")
-    check(page, "input[name=proxy_documents][value=drivers_license]")
+    check(page, "input[name=proxy_documents][value=driver_license]")
+    type_into(page, "#proxy_name", "代理 花子")
     submit(page, "form[action$='/items'] button[type=submit]")
     expect(page.get_by_test_id("visit-complete")).to_be_visible()
     submit(page, "[data-testid=mail-letter]")
@@ -116,8 +117,9 @@ def test_p2_by_proxy_over_two_visits(page: Page) -> None:
     for item in ("inquiry_letter", "power_of_attorney", "card", "proxy_id"):
         check(page, f"input[name=items][value={item}]")
     check(page, "input[name=proxy_documents][value=passport]")
+    type_into(page, "#proxy_name", "代理 花子")
     submit(page, "form[action$='/items'] button[type=submit]")
-    type_into(page, "#letter_number", letter)
+    expect(page.locator("#letter_number")).to_have_value(letter)  # carried from the scan
     type_into(page, "#sign_password", "MADO2026")
     type_into(page, "#sign_password_confirm", "MADO2026")
     type_into(page, "#auth_pin", "4321")

@@ -21,7 +21,7 @@ from madoguchi.pki.records import CertRecord
 from madoguchi.rules.cases import CaseKind, CaseState
 from madoguchi.rules.dates import jst_date
 from madoguchi.rules.errors import InvalidTransition
-from madoguchi.rules.items import IdDocumentKind as D
+from madoguchi.rules.id_documents import IdDocument as D
 from madoguchi.rules.items import Item as I
 from madoguchi.rules.pins import PinKind
 from madoguchi.rules.revocation import CertStatus, RegistryEvent
@@ -136,7 +136,7 @@ def test_p1_receipt_fee_and_history(c: Container) -> None:
         visit=1,
         items=[I.CARD, I.HOLDER_ID],
         actor=MAIN,
-        holder_documents=[D.DRIVERS_LICENSE],
+        holder_documents=[D.DRIVER_LICENSE],
     )
     done = c.counter.issue(case.id, sign_password=SIGN_PW, auth_pin=AUTH_PIN, actor=MAIN)
     assert done.fee_due == 0  # R-PROC-4: waived
@@ -198,7 +198,11 @@ def test_r_pin_2_locked_pin_refused_and_reset_needs_photo_id(c: Container) -> No
         c.counter.reset_pin(reset.id, PinKind.JUKI, "4444", MAIN)
     assert err.value.code == "photo_id_required"
     c.counter.record_visit(
-        reset.id, visit=1, items=[I.HOLDER_ID], actor=MAIN, holder_documents=[D.HEALTH_INSURANCE]
+        reset.id,
+        visit=1,
+        items=[I.HOLDER_ID],
+        actor=MAIN,
+        holder_documents=[D.QUALIFICATION_CERTIFICATE],
     )
     with pytest.raises(Refused):  # a health-insurance card has no photo
         c.counter.reset_pin(reset.id, PinKind.JUKI, "4444", MAIN)
@@ -223,7 +227,8 @@ def test_p2_proxy_two_visits_with_the_inquiry_letter(c: Container) -> None:
             visit=1,
             items=[I.CARD, I.PROXY_ID],
             actor=MAIN,
-            proxy_documents=[D.HEALTH_INSURANCE],
+            proxy_documents=[D.QUALIFICATION_CERTIFICATE],
+            proxy_name="代理 花子",
         )
     assert err.value.code == "proxy_id_insufficient"
     c.counter.record_visit(
@@ -231,7 +236,8 @@ def test_p2_proxy_two_visits_with_the_inquiry_letter(c: Container) -> None:
         visit=1,
         items=[I.CARD, I.PROXY_ID],
         actor=MAIN,
-        proxy_documents=[D.HEALTH_INSURANCE, D.PENSION_BOOK],
+        proxy_documents=[D.QUALIFICATION_CERTIFICATE, D.PENSION_DOCUMENT],
+        proxy_name="代理 花子",
     )
     with pytest.raises(InvalidTransition):  # the first visit never issues
         c.counter.issue(case.id, sign_password=SIGN_PW, auth_pin=AUTH_PIN, actor=MAIN)
@@ -244,7 +250,8 @@ def test_p2_proxy_two_visits_with_the_inquiry_letter(c: Container) -> None:
         visit=2,
         actor=MAIN,
         items=[I.INQUIRY_LETTER, I.POWER_OF_ATTORNEY, I.CARD, I.PROXY_ID],
-        proxy_documents=[D.DRIVERS_LICENSE],
+        proxy_documents=[D.DRIVER_LICENSE],
+        proxy_name="代理 花子",
     )
     with pytest.raises(Refused) as err:
         c.counter.issue(case.id, sign_password=SIGN_PW, auth_pin=AUTH_PIN, actor=MAIN)
@@ -262,7 +269,12 @@ def test_p2_proxy_two_visits_with_the_inquiry_letter(c: Container) -> None:
     with c.uow() as uow:
         assert uow.counter.letter(letter.number).used_at is not None
     c.counter.record_visit(
-        other.id, visit=1, items=[I.CARD, I.PROXY_ID], actor=MAIN, proxy_documents=[D.PASSPORT]
+        other.id,
+        visit=1,
+        items=[I.CARD, I.PROXY_ID],
+        actor=MAIN,
+        proxy_documents=[D.PASSPORT],
+        proxy_name="代理 花子",
     )
     c.counter.mail_inquiry_letter(other.id, MAIN)
     c.counter.record_visit(
@@ -271,6 +283,7 @@ def test_p2_proxy_two_visits_with_the_inquiry_letter(c: Container) -> None:
         actor=MAIN,
         items=[I.INQUIRY_LETTER, I.POWER_OF_ATTORNEY, I.CARD, I.PROXY_ID],
         proxy_documents=[D.PASSPORT],
+        proxy_name="代理 花子",
     )
     with pytest.raises(Refused) as err:
         c.counter.issue(
@@ -294,8 +307,9 @@ def test_r_proc_2_letter_void_after_a_registry_change(c: Container, clock: FakeC
         visit=1,
         items=[I.CARD, I.HOLDER_ID, I.PROXY_ID],
         actor=MAIN,
-        holder_documents=[D.HEALTH_INSURANCE],
+        holder_documents=[D.QUALIFICATION_CERTIFICATE],
         proxy_documents=[D.PASSPORT],
+        proxy_name="代理 花子",
     )
     letter = c.counter.mail_inquiry_letter(case.id, MAIN)
     clock.advance(days=3)
@@ -308,6 +322,7 @@ def test_r_proc_2_letter_void_after_a_registry_change(c: Container, clock: FakeC
         actor=MAIN,
         items=[I.INQUIRY_LETTER, I.POWER_OF_ATTORNEY, I.CARD, I.PROXY_ID],
         proxy_documents=[D.PASSPORT],
+        proxy_name="代理 花子",
     )
     with pytest.raises(Refused) as err:
         c.counter.issue(
@@ -353,7 +368,8 @@ def test_p4_renewal_by_proxy_with_the_notice(c: Container, clock: FakeClock) -> 
         visit=1,
         actor=MAIN,
         items=[I.CARD, I.EXPIRY_NOTICE, I.INQUIRY_REPLY, I.POWER_OF_ATTORNEY, I.PROXY_ID],
-        proxy_documents=[D.DRIVERS_LICENSE],
+        proxy_documents=[D.DRIVER_LICENSE],
+        proxy_name="代理 花子",
     )
     done = c.counter.issue(case.id, sign_password=SIGN_PW, auth_pin=AUTH_PIN, actor=MAIN)
     # after expiry the 5th birthday again (2036-07-01), the card's last day too

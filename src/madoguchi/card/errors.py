@@ -84,6 +84,7 @@ class WrongPin(PinError):
     def __init__(self, tries_left: int, *, pin: PinKind | None = None) -> None:
         super().__init__(f"wrong PIN, {tries_left} tries left", pin=pin, sw=0x63C0 | tries_left)
         self.tries_left = tries_left
+        self.params = {"tries": tries_left}  # the message says how many tries are left
 
 
 class PinLocked(PinError):

@@ -7,6 +7,8 @@ Every function here takes and returns :class:`datetime.date` (or timezone-aware
 from __future__ import annotations
 
 import calendar
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
@@ -176,4 +178,35 @@ def parse_jpki_birth_field(value: str) -> date:
         raise RuleInputError("bad_birth_field", f"impossible date in {value!r}") from exc
     if era_of(day).code != int(value[0]):
         raise RuleInputError("bad_birth_field", f"era digit does not match the date in {value!r}")
+    return day
+
+
+_ERA_LETTERS = {"M": "明治", "T": "大正", "S": "昭和", "H": "平成", "R": "令和"}
+_WRITTEN = re.compile(
+    r"(?P<era>明治|大正|昭和|平成|令和|[MTSHR])?\s*(?P<y>\d{1,4}|元)\s*[年./-]\s*"
+    r"(?P<m>\d{1,2})\s*[月./-]\s*(?P<d>\d{1,2})\s*日?"
+)
+
+
+def parse_written_date(text: str) -> date:
+    """A date as clerks write it: 1988-11-30, 1988/11/30, 昭和63年11月30日, S63.11.30,
+    平成元年1月8日, H1/1/8 (full-width digits from an IME are read too). An era year must
+    fall inside its era (昭和65年 is no date); anything else is ``bad_date``."""
+    folded = unicodedata.normalize("NFKC", text).strip().upper()
+    m = _WRITTEN.fullmatch(folded)
+    if m is None:
+        raise RuleInputError("bad_date", f"not a date: {text!r}")
+    era_name: str | None = _ERA_LETTERS.get(m["era"] or "", m["era"])
+    year_in = 1 if m["y"] == "元" else int(m["y"])
+    try:
+        if era_name is None:
+            if m["y"] == "元" or len(m["y"]) != 4:
+                raise ValueError(text)
+            return date(year_in, int(m["m"]), int(m["d"]))
+        era = next(e for e in ERAS if e.name == era_name)
+        day = date(era.start.year + year_in - 1, int(m["m"]), int(m["d"]))
+    except ValueError:
+        raise RuleInputError("bad_date", f"not a date: {text!r}") from None
+    if year_in < 1 or era_of(day) is not era:
+        raise RuleInputError("bad_date", f"{text!r} is outside its era")
     return day

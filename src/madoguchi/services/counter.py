@@ -1,7 +1,7 @@
 """The counter's procedures P1–P5 and the other errands, each step one transaction.
 
 Guards come from the rules layer: the office (R-PROC-0), eligibility (R-ELIG), the renewal
-window (R-PROC-3), ID documents (R-PROC-1), inquiry letters (R-PROC-2), PIN formats
+window (R-PROC-3), ID documents by their codes (R-ID, services/counter_documents.py), inquiry letters (R-PROC-2), PIN formats
 (R-PIN-1), the fee (R-PROC-4). Every step appends to the audit log in the same transaction,
 and every refusal is logged for the supervisor (:meth:`CounterBase.refusals_logged`). The
 issuance is in services/counter_issue.py, the errands that are not procedures (revocation
@@ -18,7 +18,7 @@ from madoguchi.rules.cases import CaseEvent, CaseKind, CaseState, next_case_stat
 from madoguchi.rules.dates import jst_date
 from madoguchi.rules.errors import RuleInputError
 from madoguchi.rules.inquiry import format_letter_number
-from madoguchi.rules.items import IdDocumentKind, IdRole, Item, id_documents_accepted
+from madoguchi.rules.items import IdRole, Item
 from madoguchi.rules.pins import PinKind
 from madoguchi.rules.procedures import Applicant, Step
 from madoguchi.services.audit import Actor
@@ -29,12 +29,15 @@ from madoguchi.services.counter_base import (
     new_case_id,
     procedure_of,
 )
+from madoguchi.services.counter_documents import RoleDocuments, documents, judged, with_visit
+from madoguchi.services.counter_documents import proxy_name as proxy_name_of
 from madoguchi.services.counter_errands import CounterErrands
 from madoguchi.services.counter_issue import CounterIssuance
 from madoguchi.services.domain import (
     Card,
     CardStatus,
     Case,
+    Correctable,
     InquiryLetter,
     Refused,
     ResidentStatus,
@@ -105,27 +108,49 @@ class CounterService(CounterIssuance, CounterErrands):
         visit: int,
         items: Iterable[Item],
         actor: Actor,
-        holder_documents: Iterable[IdDocumentKind] = (),
-        proxy_documents: Iterable[IdDocumentKind] = (),
+        holder_documents: Iterable[str] = (),
+        proxy_documents: Iterable[str] = (),
+        proxy_name: str | None = None,
         juki_pin: str | None = None,
     ) -> Case:
-        """Record what the person brought; ID documents are checked per R-PROC-1 and the
-        holder's 住基 PIN on the card itself."""
+        """Record what the person brought at this visit.
+
+        The holder proves who they are with the 住基 PIN (checked on the card) or with ID
+        documents: the service decides from what was given — documents shown count as the
+        ID item, a PIN typed as the PIN item. ID documents are recorded by their R-ID codes
+        and judged with the rules (R-ID-2, R-ID-3); a proxy's name is recorded with the
+        proxy's documents. A wrong PIN is a slip, not a refusal: it says how many tries are
+        left and is audited as ``card.pin_failed``."""
         with self.refusals_logged(actor, case_id=case_id):
             self._check_office(actor)
-            items = [Item(i) for i in items]
-            pin = checked_pin(PinKind.JUKI, juki_pin) if juki_pin else None
-            added: dict[str, list[str]] = {}
-            if Item.HOLDER_ID in items:
-                check = id_documents_accepted(IdRole.HOLDER, holder_documents)
-                if not check.accepted:
-                    raise Refused("holder_id_insufficient", check.message)
-                added["holder"] = sorted({IdDocumentKind(d).value for d in holder_documents})
-            if Item.PROXY_ID in items:
-                check = id_documents_accepted(IdRole.PROXY, proxy_documents)
-                if not check.accepted:
-                    raise Refused("proxy_id_insufficient", check.message)
-                added["proxy"] = sorted({IdDocumentKind(d).value for d in proxy_documents})
+            wanted = {Item(i) for i in items}
+            holder_docs, proxy_docs = documents(holder_documents), documents(proxy_documents)
+            if holder_docs:
+                wanted.add(Item.HOLDER_ID)
+            if proxy_docs:
+                wanted.add(Item.PROXY_ID)
+            if juki_pin:
+                wanted.add(Item.HOLDER_PIN)
+            pin = checked_pin(PinKind.JUKI, juki_pin, field="juki_pin") if juki_pin else None
+            today = self._today()
+            checked: dict[IdRole, RoleDocuments] = {}
+            try:
+                if Item.HOLDER_ID in wanted:
+                    checked[IdRole.HOLDER] = judged(IdRole.HOLDER, holder_docs, on=today)
+                if Item.PROXY_ID in wanted:
+                    checked[IdRole.PROXY] = judged(
+                        IdRole.PROXY, proxy_docs, on=today, name=proxy_name_of(proxy_name)
+                    )
+            except Correctable as exc:
+                if exc.code.endswith("_id_insufficient"):  # the verdict audited, no refusal
+                    shown = holder_docs if exc.code.startswith("holder") else proxy_docs
+                    self._audit_in_own(
+                        actor,
+                        "case.documents_rejected",
+                        case_id,
+                        {"reason": exc.detail, "documents": [d.value for d in shown]},
+                    )
+                raise
             with self.uow_factory.read_only() as reader:
                 case = self._read_case(reader, case_id)
             procedure = procedure_of(case.kind)
@@ -133,40 +158,55 @@ class CounterService(CounterIssuance, CounterErrands):
                 raise RuleInputError("no_such_visit", f"no visit {visit}")
             if case.state.final:
                 raise Refused("case_closed", f"the case is {case.state.value}")
-            if Item.HOLDER_PIN in items:
+            if Item.HOLDER_PIN in wanted:
                 # on the card (its PIN hashing takes a card's time), outside any transaction
-                self._verify_juki_pin(case, pin)
+                self._verify_juki_pin(case, pin, actor)
             with self.uow_factory() as uow:
                 case = self._case(uow, case_id)
                 if case.state.final:
                     raise Refused("case_closed", f"the case is {case.state.value}")
-                docs = {**case.documents, **added}
                 recorded = dict(case.items)
                 recorded[str(visit)] = sorted(
-                    set(recorded.get(str(visit), [])) | {i.value for i in items}
+                    set(recorded.get(str(visit), [])) | {i.value for i in wanted}
                 )
+                docs = with_visit(case, visit, checked) if checked else case.documents
                 case = uow.counter.update_case(replace(case, items=recorded, documents=docs))
-                self._audit(
-                    uow,
-                    actor,
-                    "case.items",
-                    case=case,
-                    detail={"visit": visit, "items": recorded[str(visit)]},
-                )
+                detail: dict[str, object] = {"visit": visit, "items": recorded[str(visit)]}
+                if checked:
+                    detail["documents"] = {
+                        r.value: d.as_json()["codes"] for r, d in checked.items()
+                    }
+                self._audit(uow, actor, "case.items", case=case, detail=detail)
                 uow.commit()
             return case
 
-    def _verify_juki_pin(self, case: Case, pin: str | None) -> None:
+    def _verify_juki_pin(self, case: Case, pin: str | None, actor: Actor) -> None:
         if not pin or case.card_id is None:
-            raise Refused("pin_required", "the holder enters the 住基 PIN on the card")
+            raise Correctable(
+                "pin_required", "the holder enters the 住基 PIN on the card", field="juki_pin"
+            )
         try:
             self.cards.verify_pin(case.card_id, PinKind.JUKI, pin)
-        except WrongPin as exc:
-            raise Refused("wrong_pin", f"wrong PIN, {exc.tries_left} tries left") from exc
+        except WrongPin as exc:  # audited (a try spent), not a refusal
+            self._audit_in_own(actor, "card.pin_failed", case.id, {"tries_left": exc.tries_left})
+            raise Correctable(
+                "wrong_pin",
+                f"wrong PIN, {exc.tries_left} tries left",
+                field="juki_pin",
+                tries=exc.tries_left,
+            ) from exc
         except PinLocked as exc:
             raise Refused(
                 "pin_locked", "the PIN is locked: reset at the counter with photo ID"
             ) from exc
+
+    def _audit_in_own(
+        self, actor: Actor, action: str, case_id: str, detail: dict[str, object]
+    ) -> None:
+        """An audit entry in a transaction of its own (the step itself records nothing)."""
+        with self.uow_factory() as uow:
+            self._audit(uow, actor, action, case=self._read_case(uow, case_id), detail=detail)
+            uow.commit()
 
     def mail_inquiry_letter(self, case_id: str, actor: Actor) -> InquiryLetter:
         """P2/P5, end of the first visit: an inquiry letter to the registered address (R-PROC-2)."""

@@ -22,7 +22,7 @@ from madoguchi.rules.procedures import PROCEDURES, Procedure, Purpose, evaluate_
 from madoguchi.rules.validity import CertKind, renewal_offered
 from madoguchi.services.audit import Actor, record
 from madoguchi.services.cardside import CardSide
-from madoguchi.services.domain import Case, NotFound, Refused, Resident
+from madoguchi.services.domain import Case, Correctable, NotFound, Refused, Resident
 from madoguchi.services.ports import Clock, ReadOnlyUnitOfWork, UnitOfWork, UowFactory
 from madoguchi.services.ports.ca import CertificateAuthority
 from madoguchi.services.registry import RegistryService, current_certificates
@@ -52,12 +52,20 @@ class Issued:
     receipt_no: str
 
 
-def checked_pin(kind: PinKind, value: str) -> str:
+class PinFormatError(RuleInputError):
+    """R-PIN-1: a malformed PIN; ``field`` names the input it was typed in."""
+
+    def __init__(self, code: str, detail: str, field: str) -> None:
+        super().__init__(code, detail)
+        self.field = field
+
+
+def checked_pin(kind: PinKind, value: str, *, field: str = "") -> str:
     """R-PIN-1, before the card sees the value (a malformed PIN costs no try)."""
     check = check_pin(kind, value)
     if not check.valid:
         assert check.problem is not None
-        raise RuleInputError(f"pin_{check.problem.value}", check.problem.message)
+        raise PinFormatError(f"pin_{check.problem.value}", check.problem.message, field)
     return check.normalized
 
 
@@ -106,9 +114,13 @@ class CounterBase:
         self, actor: Actor, *, case_id: str | None = None, resident_id: str | None = None
     ) -> Iterator[None]:
         """Around a whole procedure step: a refusal of the rules, the card or the counter is
-        logged (in a transaction of its own, once the step's has ended) and raised again."""
+        logged (in a transaction of its own, once the step's has ended) and raised again.
+        A slip corrected at once (:class:`Correctable`, a malformed input) is no refusal: it
+        is raised without an entry in the refusals' list."""
         try:
             yield
+        except (Correctable, RuleInputError):
+            raise
         except REFUSALS as exc:
             self.record_refusal(actor, exc.code, case_id=case_id, resident_id=resident_id)
             raise

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from madoguchi.rules.cases import CaseEvent, CaseKind, next_case_state
-from madoguchi.rules.items import IdDocumentKind
 from madoguchi.rules.pins import PinKind
 from madoguchi.rules.revocation import RegistryEvent, RevocationReason, StatusChange
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.audit import Actor
 from madoguchi.services.counter_base import CounterBase, checked_pin
+from madoguchi.services.counter_documents import holder_photo_id
 from madoguchi.services.domain import Case, Refused
 from madoguchi.services.registry import current_certificates
 
@@ -73,7 +73,7 @@ class CounterErrands(CounterBase):
         with self.refusals_logged(actor, case_id=case_id):
             self._check_office(actor)
             pin = PinKind(pin)
-            value = checked_pin(pin, new_value)
+            value = checked_pin(pin, new_value, field="new_value")
             with self.uow_factory.read_only() as reader:
                 case = self._read_case(reader, case_id)
             self._require_photo_id(case)
@@ -90,6 +90,5 @@ class CounterErrands(CounterBase):
 
     @staticmethod
     def _require_photo_id(case: Case) -> None:
-        photo = [IdDocumentKind(d) for d in case.documents.get("holder", [])]
-        if not any(d.photo for d in photo):
+        if not holder_photo_id(case):
             raise Refused("photo_id_required", "a PIN reset needs the holder's photo ID")

@@ -4,20 +4,78 @@ and the receipt recorded — the database part in one short transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from datetime import date
+
+from madoguchi.pki.records import CertRecord
 from madoguchi.rules.cases import CaseEvent, CaseState, next_case_state
 from madoguchi.rules.dates import jst_date
 from madoguchi.rules.eligibility import eligibility
-from madoguchi.rules.errors import RuleInputError
 from madoguchi.rules.fees import fee_on
 from madoguchi.rules.inquiry import LetterFacts, letter_problem, parse_letter_number
 from madoguchi.rules.pins import PinKind
 from madoguchi.rules.procedures import PROCEDURES
+from madoguchi.rules.revocation import CertStatus
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.audit import Actor
-from madoguchi.services.counter_base import CounterBase, Issued, checked_pin, is_renewal
-from madoguchi.services.domain import Card, Case, ConcurrentUpdate, Refused, Resident
+from madoguchi.services.counter_base import (
+    CounterBase,
+    Issued,
+    PinFormatError,
+    checked_pin,
+    is_renewal,
+)
+from madoguchi.services.domain import Card, Case, ConcurrentUpdate, Correctable, Refused, Resident
 from madoguchi.services.ports import ReadOnlyUnitOfWork, UnitOfWork
 from madoguchi.services.registry import current_certificates
+
+
+def valid_kinds(current: Mapping[CertKind, CertRecord], on: date) -> set[CertKind]:
+    """The kinds with a certificate that is good and not expired on ``on``."""
+    return {
+        k
+        for k, rec in current.items()
+        if rec.status is CertStatus.GOOD and jst_date(rec.not_after) >= on
+    }
+
+
+def default_kinds(
+    eligible: Iterable[CertKind],
+    current: Mapping[CertKind, CertRecord],
+    *,
+    renewal: bool,
+    on: date,
+) -> list[CertKind]:
+    """What the clerk is offered ticked: every kind the rules allow; in a new issuance, not
+    a kind whose certificate is still valid (issue 15: a valid certificate is replaced only
+    when the clerk chooses it)."""
+    keep = set() if renewal else valid_kinds(current, on)
+    return [k for k in eligible if k not in keep]
+
+
+def chosen_kinds(
+    requested: set[CertKind] | None,
+    eligible: list[CertKind],
+    current: Mapping[CertKind, CertRecord],
+    *,
+    renewal: bool,
+    on: date,
+) -> list[CertKind]:
+    """The kinds to issue: the clerk's choice (each one the holder is eligible for), or
+    :func:`default_kinds`; at least one."""
+    if requested is None:
+        kinds = default_kinds(eligible, current, renewal=renewal, on=on)
+    else:
+        if requested - set(eligible):
+            raise Refused(
+                "kind_not_eligible",
+                "the holder is not eligible for " + ",".join(sorted(requested - set(eligible))),
+                field="kinds",
+            )
+        kinds = [k for k in eligible if k in requested]
+    if not kinds:
+        raise Correctable("issue_kinds_required", "choose the certificates to issue", field="kinds")
+    return kinds
 
 
 class CounterIssuance(CounterBase):
@@ -29,8 +87,12 @@ class CounterIssuance(CounterBase):
         auth_pin: str,
         actor: Actor,
         letter_number: str | None = None,
+        kinds: Iterable[CertKind] | None = None,
     ) -> Issued:
-        """Issue the certificates the holder is eligible for, in one transaction.
+        """Issue the certificates the clerk chose (``kinds``) of those the holder is eligible
+        for, in one transaction. Without a choice: :func:`default_kinds` — every eligible
+        kind, except that a new issuance does not replace a valid certificate (it is
+        replaced only when chosen).
 
         The PINs' formats are checked first (R-PIN-1: a malformed PIN costs no try on the
         card); ``sign_password`` is needed when a signing certificate is issued.
@@ -49,20 +111,36 @@ class CounterIssuance(CounterBase):
         and (3) ends in ConcurrentUpdate, and the card work done in (2) is dropped."""
         with self.refusals_logged(actor, case_id=case_id):
             config = self._check_office(actor)
-            auth = checked_pin(PinKind.AUTH, auth_pin)
-            sign = checked_pin(PinKind.SIGN, sign_password) if sign_password else None
+            requested = None if kinds is None else {CertKind(k) for k in kinds}
             with self.uow_factory.read_only() as reader:
                 case = self._read_case(reader, case_id)
                 if case.state is CaseState.ISSUED:  # a retried request: the same answer
                     return self._issued_view(reader, case)
-                resident, card, kinds, _ = self._issue_checks(reader, case, letter_number)
-            if CertKind.SIGN in kinds and sign is None:
-                raise RuleInputError(
-                    "sign_password_required",
-                    "署名用電子証明書の暗証番号（英数字6〜16文字）を入力してください。",
-                )
+                resident, card, eligible, _ = self._issue_checks(reader, case, letter_number)
+                assert case.card_id is not None
+                current = current_certificates(reader, case.card_id)
+            kinds = chosen_kinds(
+                requested, eligible, current, renewal=is_renewal(case.kind), on=self._today()
+            )
+            auth = (
+                checked_pin(PinKind.AUTH, auth_pin, field="auth_pin")
+                if CertKind.AUTH in kinds
+                else ""
+            )
+            sign = None
+            if CertKind.SIGN in kinds:
+                if not sign_password:
+                    raise PinFormatError(
+                        "sign_password_required",
+                        "the signing certificate needs its password",
+                        "sign_password",
+                    )
+                sign = checked_pin(PinKind.SIGN, sign_password, field="sign_password")
             seen_version = card.version
-            pins = {CertKind.AUTH: auth, **({CertKind.SIGN: sign} if sign else {})}
+            pins = {
+                **({CertKind.AUTH: auth} if auth else {}),
+                **({CertKind.SIGN: sign} if sign else {}),
+            }
             prepared = self.cards.prepare_issuance(card.id, kinds, pins)
             with self.uow_factory() as uow:
                 case = self._case(uow, case_id)
@@ -71,7 +149,7 @@ class CounterIssuance(CounterBase):
                 resident, card, kinds_now, number = self._issue_checks(
                     uow, case, letter_number, lock=uow
                 )
-                if card.version != seen_version or kinds_now != kinds:
+                if card.version != seen_version or kinds_now != eligible:
                     raise ConcurrentUpdate("card")
                 today = self._today()
                 opened = case.opened_at.replace(microsecond=0)  # notBefore has whole seconds

@@ -33,7 +33,20 @@ class NotFound(ServiceError):
 
 
 class Refused(ServiceError):
-    """The counter refuses: the code names the rule (under_15, outside_window, …)."""
+    """The counter refuses: the code names the rule (under_15, outside_window, …).
+
+    ``field`` names the input the refusal concerns (the page shows the message beside it);
+    ``params`` fill the message's placeholders (the tries left, the reason of an ID check)."""
+
+    def __init__(self, code: str, detail: str, *, field: str = "", **params: object) -> None:
+        super().__init__(code, detail)
+        self.field = field
+        self.params = params
+
+
+class Correctable(Refused):
+    """A slip the person corrects at once — a mistyped PIN, a value left out: shown beside
+    its field, never logged as a refusal (the supervisor's list counts real refusals only)."""
 
 
 class CaUnavailable(ServiceError):
@@ -124,7 +137,9 @@ class Case:
     closed_at: datetime | None = None
     refusal: str | None = None
     items: dict[str, list[str]] = field(default_factory=dict)  # visit number → item codes
-    documents: dict[str, list[str]] = field(default_factory=dict)  # holder/proxy → kinds
+    #: visit number → role (holder/proxy) → the ID documents checked, their verdict and the
+    #: proxy's name (services/counter_documents.py; rows before issue 15: role → codes)
+    documents: dict[str, Any] = field(default_factory=dict)
     issuing: dict[str, Any] | None = None
     fee_due: int | None = None
     receipt_no: str | None = None

@@ -144,6 +144,10 @@ class RegistryService:
         for card in uow.counter.cards_of(resident.id):
             if event in _CARD_STATUS and card.status is CardStatus.ACTIVE:
                 uow.counter.update_card(replace(card, status=_CARD_STATUS[event]))
+            elif event is RegistryEvent.FOUND and card.status is CardStatus.LOST:
+                # R-REV-3: found, its certificates revoked below; the card itself is usable
+                # again, for a new issuance on the same card (P1/P2)
+                uow.counter.update_card(replace(card, status=CardStatus.ACTIVE))
             for record in uow.pki.certificates_of_card(card.id):
                 if record.not_after < now:
                     continue

@@ -8,28 +8,35 @@ and renders. Nothing here writes, and nothing here waits for a writer.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 from madoguchi.pki.records import CertRecord
-from madoguchi.rules.cases import CaseState, current_visit
+from madoguchi.rules.cases import CaseKind, CaseState, current_visit
 from madoguchi.rules.dates import JST, jst_date
+from madoguchi.rules.eligibility import eligibility
 from madoguchi.rules.inquiry import parse_letter_number
+from madoguchi.rules.items import IdRole
 from madoguchi.rules.procedures import Procedure, Visit
-from madoguchi.rules.validity import CertKind
+from madoguchi.rules.revocation import CertStatus
+from madoguchi.rules.validity import CertKind, renewal_offered
 from madoguchi.services.audit import ChainReport, verify_chain
-from madoguchi.services.counter_base import procedure_of
+from madoguchi.services.counter_base import is_renewal, procedure_of
+from madoguchi.services.counter_documents import RoleDocuments, visit_documents
+from madoguchi.services.counter_issue import default_kinds, valid_kinds
 from madoguchi.services.domain import (
     REFUSED_BY_CLERK,
     REFUSED_BY_RULE,
     AuditEntry,
     Card,
     CardRenewalApplication,
+    CardStatus,
     Case,
     InquiryLetter,
     NotFound,
     Notice,
     Resident,
+    ResidentStatus,
 )
 from madoguchi.services.ports import Clock, UowFactory
 from madoguchi.services.registry import current_certificates
@@ -54,6 +61,43 @@ class ResidentView:
     certificates: dict[str, list[CertRecord]]  # card id → every certificate it has held
     current: dict[str, dict[CertKind, CertRecord]]  # card id → its current certificates
     open_cases: list[Case]
+    errands: list[CaseKind] = field(default_factory=list)  # the errands that apply today
+
+
+def applicable_errands(
+    person: Resident, cards: list[Card], current: dict[str, dict[CertKind, CertRecord]], on: date
+) -> list[CaseKind]:
+    """The errands a clerk is offered for a resident (issue 15: no renewal without a
+    certificate in its window, no "found" for a card not lost, nothing for a resident who
+    moved out or died — the services refuse those anyway)."""
+    if person.status is not ResidentStatus.RESIDENT:
+        return []
+    active = [c for c in cards if c.status is CardStatus.ACTIVE]
+    lost = any(c.status is CardStatus.LOST for c in cards)
+    out: list[CaseKind] = []
+    if active:
+        certs = current.get(active[-1].id, {})
+        renewable = any(
+            rec.status is CertStatus.GOOD and renewal_offered(on, jst_date(rec.not_after))
+            for rec in certs.values()
+        )
+        out += [CaseKind.P1, CaseKind.P2]
+        if renewable:
+            out += [CaseKind.P3, CaseKind.P4, CaseKind.P5]
+        if certs:
+            out.append(CaseKind.REVOCATION)
+        out += [CaseKind.PIN_RESET, CaseKind.CARD_LOST]
+    if lost:
+        out.append(CaseKind.CARD_FOUND)
+    return out
+
+
+_HIRAGANA = {c: c + 0x60 for c in range(ord("ぁ"), ord("ゖ") + 1)}
+
+
+def katakana(text: str) -> str:
+    """Hiragana typed in a search (はくりんだい) as the registry keeps kana (ハクリンダイ)."""
+    return text.translate(_HIRAGANA)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +118,15 @@ class CaseView:
     history: list[AuditEntry]
     procedure: Procedure | None
     visit: Visit | None  # the visit the case is on (rules.cases.current_visit)
+    eligible: list[CertKind] = field(default_factory=list)  # kinds the holder may get
+    default_kinds: list[CertKind] = field(default_factory=list)  # ticked when offered
+    valid_kinds: list[CertKind] = field(default_factory=list)  # with a valid certificate
+    staff_names: dict[str, str] = field(default_factory=dict)  # login → the person's name
+
+    @property
+    def documents(self) -> dict[int, dict[IdRole, RoleDocuments]]:
+        """The ID documents checked at each visit, with their verdict (R-ID)."""
+        return visit_documents(self.case)
 
     @property
     def issued(self) -> list[CertRecord]:
@@ -118,8 +171,15 @@ class CounterViews:
     def find_residents(
         self, *, name: str | None, birth: date | None, limit: int = 50
     ) -> list[Resident]:
+        """By (part of) the name or the kana — hiragana typed is read as katakana too — and/or
+        the date of birth."""
         with self.uow_factory.read_only() as uow:
-            return uow.counter.find_residents(name=name, birth=birth, limit=limit)
+            found = uow.counter.find_residents(name=name, birth=birth, limit=limit)
+            if name and katakana(name) != name:
+                more = uow.counter.find_residents(name=katakana(name), birth=birth, limit=limit)
+                seen = {r.id for r in found}
+                found += [r for r in more if r.id not in seen]
+            return found[:limit]
 
     def case_of_letter(self, number: str) -> str:
         """The case an inquiry letter belongs to (R-PROC-2); RuleInputError for a malformed
@@ -148,24 +208,42 @@ class CounterViews:
             if person is None:
                 raise NotFound("unknown_resident", f"no resident {resident_id}")
             cards = uow.counter.cards_of(person.id)
-            return ResidentView(
+            view = ResidentView(
                 person,
                 cards,
                 {card.id: uow.pki.certificates_of_card(card.id) for card in cards},
                 {card.id: current_certificates(uow, card.id) for card in cards},
                 [k for k in uow.counter.cases_of_resident(person.id) if not k.state.final],
             )
+        return replace(view, errands=applicable_errands(person, cards, view.current, self.today()))
 
     def case(self, case_id: str) -> CaseView:
         with self.uow_factory.read_only() as uow:
             case = uow.counter.case(case_id)
             if case is None:
                 raise NotFound("unknown_case", f"no case {case_id}")
+            person = uow.counter.resident(case.resident_id)
+            current = current_certificates(uow, case.card_id) if case.card_id else {}
+            today = self.today()
+            eligible = [
+                k
+                for k in (CertKind.AUTH, CertKind.SIGN)
+                if person is not None
+                and eligibility(
+                    k, birth=person.birth, on=today, adult_ward=person.adult_ward
+                ).eligible
+            ]
             view = CaseView(
                 case=case,
-                resident=uow.counter.resident(case.resident_id),
+                resident=person,
                 card=uow.counter.card(case.card_id) if case.card_id else None,
-                current=current_certificates(uow, case.card_id) if case.card_id else {},
+                current=current,
+                eligible=eligible,
+                default_kinds=default_kinds(
+                    eligible, current, renewal=is_renewal(case.kind), on=today
+                ),
+                valid_kinds=sorted(valid_kinds(current, today)),
+                staff_names={a.id: a.name for a in uow.staff.accounts()},
                 letters=uow.counter.letters_of_case(case.id),
                 transitions=uow.counter.history(case.id),
                 history=uow.counter.audit_of_case(case.id),

@@ -186,6 +186,7 @@ def add_counter_routes(r: APIRouter) -> None:
                 items=body.items,
                 holder_documents=body.holder_documents,
                 proxy_documents=body.proxy_documents,
+                proxy_name=body.proxy_name,
                 juki_pin=body.juki_pin or None,
                 actor=ctx.actor,
             )
@@ -210,8 +211,9 @@ def add_counter_routes(r: APIRouter) -> None:
             issued: Issued = c.counter.issue(
                 case_id,
                 sign_password=body.sign_password or None,
-                auth_pin=body.auth_pin,
+                auth_pin=body.auth_pin or "",
                 letter_number=body.letter_number,
+                kinds=body.kinds,
                 actor=ctx.actor,
             )
             return issued

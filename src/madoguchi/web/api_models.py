@@ -9,7 +9,8 @@ from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from madoguchi.rules.cases import CaseEvent, CaseKind, CaseState
-from madoguchi.rules.items import IdDocumentKind, Item
+from madoguchi.rules.id_documents import IdDocument
+from madoguchi.rules.items import IdDocumentKind, IdRole, Item
 from madoguchi.rules.pins import PinKind
 from madoguchi.rules.procedures import (
     Applicant,
@@ -17,6 +18,7 @@ from madoguchi.rules.procedures import (
     Step,
 )
 from madoguchi.rules.validity import CertKind
+from madoguchi.web.api_documents import DOCUMENTS_HELP, KINDS_HELP, DocumentsOut
 
 T = TypeVar("T")
 
@@ -78,6 +80,7 @@ class ErrorOut(BaseModel):
     detail: str
     message: str
     errors: list[ErrorItem] | None = None
+    field: str | None = Field(None, description="the input the error concerns (juki_pin, …)")
 
 
 class ResidentOut(BaseModel):
@@ -127,7 +130,7 @@ class CaseOut(BaseModel):
     closed_at: datetime | None
     refusal: str | None
     items: dict[str, list[str]] = Field(description="visit number → item codes recorded")
-    documents: dict[str, list[str]] = Field(description="holder / proxy → ID documents seen")
+    documents: dict[str, dict[IdRole, DocumentsOut]] = Field(description="visit → role → R-ID")
     fee_due: int | None
     receipt_no: str | None
     allowed_events: list[CaseEvent]
@@ -239,21 +242,26 @@ class VisitIn(ApiIn):
         json_schema_extra={
             "examples": [
                 {"visit": 1, "items": ["card", "holder_pin"], "juki_pin": "1234"},
+                {"visit": 1, "items": ["card"], "holder_documents": ["driver_license"]},
                 {
                     "visit": 1,
                     "items": ["card", "proxy_id"],
-                    "proxy_documents": ["drivers_license"],
+                    "proxy_documents": ["qualification_certificate", "pension_document"],
+                    "proxy_name": "帯広 花子",
                 },
             ]
         },
     )
     visit: int = Field(1, ge=1, le=2)
     items: list[Item] = Field(min_length=1, max_length=len(Item))
-    holder_documents: list[IdDocumentKind] = Field(
-        default_factory=list, max_length=len(IdDocumentKind)
+    holder_documents: list[IdDocument | IdDocumentKind] = Field(  # the holder_id item
+        default_factory=list, max_length=len(IdDocument), description=DOCUMENTS_HELP
     )
-    proxy_documents: list[IdDocumentKind] = Field(
-        default_factory=list, max_length=len(IdDocumentKind)
+    proxy_documents: list[IdDocument | IdDocumentKind] = Field(
+        default_factory=list, max_length=len(IdDocument)
+    )
+    proxy_name: Annotated[str, StringConstraints(max_length=NAME_MAX)] | None = Field(
+        None, description="the proxy's name as on the ID document (needed with proxy_documents)"
     )
     juki_pin: Pin | None = Field(None, description="住民基本台帳用暗証番号, entered by the holder")
 
@@ -271,7 +279,8 @@ class IssueIn(ApiIn):
     sign_password: Pin | None = Field(
         None, description="署名用 password, 6–16 of A–Z 0–9 (not for a holder under 15)"
     )
-    auth_pin: Pin = Field(description="利用者証明用 PIN, 4 digits")
+    auth_pin: Pin | None = Field(None, description="利用者証明用 PIN, 4 digits, when issued")
+    kinds: list[CertKind] | None = Field(None, max_length=2, description=KINDS_HELP)
     letter_number: Annotated[str, StringConstraints(min_length=1, max_length=LETTER_MAX)] | None = (
         None
     )

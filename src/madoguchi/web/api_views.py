@@ -16,12 +16,14 @@ from madoguchi.rules.procedures import (
     evaluate_visit,
 )
 from madoguchi.services.audit import AuditEntry
+from madoguchi.services.counter_documents import visit_documents
 from madoguchi.services.domain import Card, Case, InquiryLetter, Resident
 from madoguchi.web.api_models import (
     AuditOut,
     CardOut,
     CaseOut,
     CertificateOut,
+    DocumentsOut,
     LetterOut,
     ProcedureOut,
     RequirementOut,
@@ -87,7 +89,18 @@ def _case_out(c: Case) -> CaseOut:
         closed_at=_jst(c.closed_at),
         refusal=c.refusal,
         items=dict(c.items),
-        documents=dict(c.documents),
+        documents={
+            str(visit): {
+                role: DocumentsOut(
+                    codes=list(d.shown),
+                    counted=list(d.counted),
+                    notes=list(d.notes),
+                    name=d.name or None,
+                )
+                for role, d in roles.items()
+            }
+            for visit, roles in visit_documents(c).items()
+        },
         fee_due=c.fee_due,
         receipt_no=c.receipt_no,
         allowed_events=list(allowed_events(c.kind, c.state)),

@@ -96,6 +96,12 @@ def runtime_messages() -> Iterator[str]:
     from madoguchi.rules.procedures import VisitCheck
 
     yield VisitCheck(True, ()).message
+    from madoguchi.rules import id_documents as r_id
+
+    yield from r_id.ID_DOCUMENT_LABELS.values()  # R-ID-1, by group, on the case page
+    yield from (g.label for g in r_id.IdGroup)
+    yield from (r.message for r in r_id.IdRefusal)  # the reason beside the field
+    yield from r_id.NOT_COUNTED_NOTES.values()
 
 
 def extracted() -> Catalog:

@@ -117,6 +117,9 @@ def install(app: FastAPI) -> None:
 
     async def layer_error(request: Request, exc: Exception) -> Response:
         log.info("refused %s: %s", code_of(exc), exc)
+        field = getattr(exc, "field", "")
+        if field and is_api(request):  # the input the error concerns (issue 15)
+            return api_error(status_of(exc), code_of(exc), message_of(exc), field=field)
         return error_page(request, status_of(exc), code_of(exc), message_of(exc))
 
     for cls in (RuleError, PkiError, CardError, ServiceError):

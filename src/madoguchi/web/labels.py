@@ -60,6 +60,8 @@ ACTION_LABELS: dict[str, str] = {
     "certificate.supersede": "旧電子証明書の失効（更新）",
     "certificate.revoke": "電子証明書の失効",
     "card.pin_reset": "暗証番号の初期化",
+    "card.pin_failed": "住民基本台帳用暗証番号の入力誤り",
+    "case.documents_rejected": "本人確認書類で確認できず",
     "card.renewal_applied": "カードの更新申請",
     "counter.refused": "規則による受付不可",
     "staff.login": "ログイン",

@@ -6,18 +6,21 @@ POST carries the session's CSRF token; a refusal is shown on the page it came fr
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from madoguchi.pki.facts import normalize_text
 from madoguchi.rules.cases import CaseKind
+from madoguchi.rules.dates import parse_written_date
 from madoguchi.rules.eligibility import eligibility
 from madoguchi.rules.errors import RuleError
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.domain import NotFound
 from madoguchi.web.labels import KIND_LABELS, STATE_LABELS, STATUS_LABELS
 from madoguchi.web.security import StaffContext, checked_form, require_staff
-from madoguchi.web.staff_common import LayerError, back, cert_rows, parse_date, refused, today
+from madoguchi.web.staff_common import LayerError, back, cert_rows, refused, today
 from madoguchi.web.templating import render
 
 Clerk = Depends(require_staff())
@@ -59,16 +62,19 @@ def router() -> APIRouter:
                 case_id = views.case_of_letter(letter)
             except (RuleError, NotFound) as exc:
                 return back("/staff/", exc.code)
-            return RedirectResponse(f"/staff/cases/{case_id}", status_code=303)
+            # the letter's number is carried into the second visit's issuance form
+            query = urlencode({"letter": letter})
+            return RedirectResponse(f"/staff/cases/{case_id}?{query}", status_code=303)
         if card:
             try:
                 found = views.card(card)
             except NotFound:
                 return back("/staff/", "unknown_card")
             return RedirectResponse(f"/staff/residents/{found.card.resident_id}", status_code=303)
-        born = parse_date(birth)
-        if birth and born is None:
-            return back("/staff/", "bad_date")
+        try:  # as clerks write it: 昭和63年11月30日, S63.11.30, 1988-11-30
+            born = parse_written_date(birth) if birth.strip() else None
+        except RuleError:
+            return back("/staff/", "bad_birth_date")
         if not name and born is None:
             return back("/staff/", "search_input_required")
         residents = views.find_residents(name=name or None, birth=born)
@@ -91,6 +97,8 @@ def router() -> APIRouter:
                 "cards": view.cards,
                 "certs": {cid: cert_rows(recs, on) for cid, recs in view.certificates.items()},
                 "open_cases": view.open_cases,
+                "errands": view.errands,
+                "renewable": CaseKind.P3 in view.errands,
                 "kinds": KIND_LABELS,
                 "states": STATE_LABELS,
                 "statuses": STATUS_LABELS,

@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 from starlette.responses import Response
 
-from madoguchi.messages import japanese
+from madoguchi.messages import japanese, without_placeholders
 from madoguchi.rules.dates import JST
 from madoguchi.web import i18n
 from madoguchi.web.labels import ACTION_LABELS, CARD_STATUS_LABELS, RESIDENT_STATUS_LABELS
@@ -98,8 +98,8 @@ def make_templates() -> Jinja2Templates:
     env.globals["actions"] = ACTION_LABELS
     env.globals["card_statuses"] = CARD_STATUS_LABELS
     env.globals["resident_statuses"] = RESIDENT_STATUS_LABELS
-    env.globals["message"] = lambda code, fallback="": i18n.gettext(
-        japanese(code, fallback or code)
+    env.globals["message"] = lambda code, fallback="": without_placeholders(
+        i18n.gettext(japanese(code, fallback or code))
     )
     return templates
 

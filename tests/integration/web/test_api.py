@@ -176,7 +176,16 @@ def test_p1_with_the_holders_id_document(demo: Container, clerk: Api) -> None:
         {"visit": 1, "items": ["card", "holder_id"], "holder_documents": ["drivers_license"]},
     )
     assert r.status_code == 200, r.text
-    assert r.json()["case"]["documents"] == {"holder": ["drivers_license"]}
+    assert r.json()["case"]["documents"] == {
+        "1": {
+            "holder": {
+                "codes": ["driver_license"],  # R-PROC-1's code read as R-ID's
+                "counted": ["driver_license"],
+                "notes": [],
+                "name": None,
+            }
+        }
+    }
     issued = clerk.post(f"/cases/{case_id}/issue", {"sign_password": "abc123", "auth_pin": "4444"})
     assert issued.status_code == 200, issued.text  # lower case is taken as upper case (R-PIN-1)
     assert len(issued.json()["certificates"]) == 2
@@ -190,15 +199,22 @@ def test_p2_by_proxy_over_two_visits_with_the_inquiry_letter(demo: Container, cl
 
     one = clerk.post(
         f"/cases/{case_id}/visits",
-        {"visit": 1, "items": ["card", "proxy_id"], "proxy_documents": ["health_insurance"]},
+        {
+            "visit": 1,
+            "items": ["card", "proxy_id"],
+            "proxy_documents": ["qualification_certificate"],
+            "proxy_name": "代理 花子",
+        },
     )
-    assert_error(one, 409, "proxy_id_insufficient")  # R-PROC-1: two non-photo documents
+    assert_error(one, 409, "proxy_id_insufficient")  # R-ID-2: two documents without photo
+    assert "もう1点" in one.json()["message"]
     two = clerk.post(
         f"/cases/{case_id}/visits",
         {
             "visit": 1,
             "items": ["card", "proxy_id"],
-            "proxy_documents": ["health_insurance", "pension_book"],
+            "proxy_documents": ["qualification_certificate", "pension_document"],
+            "proxy_name": "代理 花子",
         },
     )
     assert two.status_code == 200, two.text
@@ -228,6 +244,7 @@ def test_p2_by_proxy_over_two_visits_with_the_inquiry_letter(demo: Container, cl
             "visit": 2,
             "items": ["inquiry_letter", "power_of_attorney", "card", "proxy_id"],
             "proxy_documents": ["passport"],
+            "proxy_name": "代理 花子",
         },
     )
     assert visit2.status_code == 200, visit2.text
@@ -322,23 +339,25 @@ def test_a_clerks_refusal_and_a_cancellation(demo: Container, clerk: Api, superv
     }
 
 
-def test_a_wrong_juki_pin_counts_down_and_is_logged(demo: Container, clerk: Api) -> None:
+def test_a_wrong_juki_pin_counts_down_and_is_no_refusal(demo: Container, clerk: Api) -> None:
+    """Issue 15 blocker 4: the message says the tries left; a typo is audited as a spent try,
+    never listed as a refusal."""
     person = new_resident(demo)
     case_id = open_case(clerk, "P1", person.id)["case"]["id"]
     r = clerk.post(
         f"/cases/{case_id}/visits", {"items": ["card", "holder_pin"], "juki_pin": "9999"}
     )
     assert_error(r, 409, "wrong_pin")
+    assert "あと2回" in r.json()["message"]
+    assert r.json()["field"] == "juki_pin"  # the input the error concerns
     assert_error(
         clerk.post(f"/cases/{case_id}/visits", {"items": ["card", "holder_pin"]}),
         409,
         "pin_required",
     )
     history = clerk.get(f"/cases/{case_id}").json()["history"]
-    assert [h["detail"] for h in history if h["action"] == "counter.refused"] == [
-        {"code": "wrong_pin"},
-        {"code": "pin_required"},
-    ]
+    assert [h["detail"] for h in history if h["action"] == "counter.refused"] == []
+    assert [h["detail"] for h in history if h["action"] == "card.pin_failed"] == [{"tries_left": 2}]
     assert_pin_absent("9999", str(history))
 
 
@@ -416,7 +435,8 @@ def test_openapi_declares_the_bearer_scheme(client: TestClient) -> None:
         ("/cases/C1/visits", {"items": ["card"], "juki_pin": "1" * 17}),
         ("/cases/C1/visits", {"items": ["card"], "holder_documents": ["library_card"]}),
         ("/cases/C1/issue", {"sign_password": "A1" * 9, "auth_pin": "1234"}),
-        ("/cases/C1/issue", {"sign_password": "ABC123"}),
+        ("/cases/C1/issue", {"sign_password": "ABC123", "kinds": ["both"]}),
+        ("/cases/C1/visits", {"items": ["card"], "proxy_name": "名" * 101}),
         ("/cases/C1/issue", {"auth_pin": "1234", "letter_number": "1" * 21}),
         ("/cases/C1/refuse", {"reason": ""}),
         ("/cases/C1/refuse", {"reason": "   "}),

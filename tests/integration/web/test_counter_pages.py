@@ -121,7 +121,14 @@ def test_p2_by_proxy_over_two_visits_with_the_inquiry_letter(fresh: Container) -
     b = browser(fresh)
     b.login("clerk")
     case_id = open_case(b, resident_id(fresh, "柏林台"), "P2")
-    r = record(b, case_id, visit="1", items=["card", "proxy_id"], proxy_documents=["passport"])
+    r = record(
+        b,
+        case_id,
+        visit="1",
+        items=["card", "proxy_id"],
+        proxy_documents=["passport"],
+        proxy_name="代理 花子",
+    )
     assert "照会書を郵送する" in r.text
     r = b.post_form(f"/staff/cases/{case_id}", f"/staff/cases/{case_id}/letter", {})
     number = re.search(r'data-testid="letter-number">照会書番号 <strong>([0-9-]+)</strong>', r.text)
@@ -130,15 +137,18 @@ def test_p2_by_proxy_over_two_visits_with_the_inquiry_letter(fresh: Container) -
     assert "2回目" in r.text
     # the second visit: the clerk scans the letter number and lands on the case
     r = b.get("/staff/search", params={"letter": number.group(1)})
-    assert str(r.url).endswith(f"/staff/cases/{case_id}")
+    assert f"/staff/cases/{case_id}?letter=" in str(r.url)
     r = record(
         b,
         case_id,
         visit="2",
         items=["inquiry_letter", "power_of_attorney", "card", "proxy_id"],
-        proxy_documents=["health_insurance", "pension_book"],
+        proxy_documents=["qualification_certificate", "pension_document"],
+        proxy_name="代理 花子",
+        letter=number.group(1),
     )
     assert "必要なものはそろっています" in r.text
+    assert f'value="{number.group(1)}"' in r.text  # carried into the issuance form
     r = issue(b, case_id, letter_number="2026-000000-0")
     assert "その番号の照会書はありません" in r.text or "照会書" in r.text
     assert case_state(fresh, case_id) is CaseState.AWAITING_REPLY
@@ -195,6 +205,14 @@ def test_refusal_by_the_clerk_is_recorded_with_its_reason(fresh: Container) -> N
         f"/staff/cases/{case_id}/refuse",
         {"reason": "本人確認書類がそろわないため"},
     )
+    assert "受付できないことを記録しますか" in r.text  # asks first (issue 15)
+    assert case_state(fresh, case_id) is CaseState.OPEN
+    r = b.post_form(
+        f"/staff/cases/{case_id}",
+        f"/staff/cases/{case_id}/refuse",
+        {"reason": "本人確認書類がそろわないため", "confirmed": "1"},
+    )
+    assert "受付できないことを記録しました" in r.text
     assert "受付できず" in r.text
     assert case_state(fresh, case_id) is CaseState.REFUSED
 

@@ -19,7 +19,14 @@ def test_copy_and_receipt_after_issuance_and_the_letter_of_a_proxy(fresh: Contai
     b = browser(fresh)
     b.login("clerk")
     case_id = open_case(b, resident_id(fresh, "柏林台"), "P2")
-    record(b, case_id, visit="1", items=["card", "proxy_id"], proxy_documents=["passport"])
+    record(
+        b,
+        case_id,
+        visit="1",
+        items=["card", "proxy_id"],
+        proxy_documents=["passport"],
+        proxy_name="代理 花子",
+    )
     page = b.post_form(f"/staff/cases/{case_id}", f"/staff/cases/{case_id}/letter", {}).text
     number = re.search(r"<strong>(\d{4}-\d{6}-\d)</strong>", page).group(1)  # type: ignore[union-attr]
     letter = b.get(f"/staff/cases/{case_id}/inquiry-letter.pdf")
@@ -37,6 +44,7 @@ def test_copy_and_receipt_after_issuance_and_the_letter_of_a_proxy(fresh: Contai
         visit="2",
         items=["inquiry_letter", "power_of_attorney", "card", "proxy_id"],
         proxy_documents=["passport"],
+        proxy_name="代理 花子",
     )
     issued = issue(b, case_id, letter_number=number).text
     serial = re.search(r'data-testid="expiry-sign"', issued)

@@ -67,6 +67,7 @@ def real(demo: Container) -> dict[str, list[str]]:
         visit=1,
         items=[Item.CARD, Item.PROXY_ID],
         proxy_documents=[IdDocumentKind.PASSPORT],
+        proxy_name="代理 花子",
         actor=MAIN,
     )
     letter = counter.mail_inquiry_letter(proxy.id, MAIN)

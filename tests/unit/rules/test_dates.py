@@ -20,6 +20,7 @@ from madoguchi.rules.dates import (
     months_before,
     nth_birthday_after,
     parse_jpki_birth_field,
+    parse_written_date,
     require_aware,
     three_months_before,
 )
@@ -183,3 +184,32 @@ def test_age_is_birthdays_passed(birth: date, on: date) -> None:
 def test_other_offsets_convert_to_jst() -> None:
     new_york = timezone(timedelta(hours=-5))
     assert jst_date(datetime(2026, 3, 15, 10, 0, tzinfo=new_york)) == date(2026, 3, 16)
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("昭和63年11月30日", date(1988, 11, 30)),
+        ("S63.11.30", date(1988, 11, 30)),
+        ("s63.11.30", date(1988, 11, 30)),
+        ("昭和６３年１１月３０日", date(1988, 11, 30)),  # full width, from an IME
+        ("1988-11-30", date(1988, 11, 30)),
+        ("1988/11/30", date(1988, 11, 30)),
+        ("平成元年1月8日", date(1989, 1, 8)),
+        ("昭和64年1月7日", date(1989, 1, 7)),
+        ("R8.3.16", date(2026, 3, 16)),
+        ("H31.4.30", date(2019, 4, 30)),
+    ],
+)
+def test_written_dates_as_clerks_write_them(text: str, day: date) -> None:
+    """Issue 15: a date of birth typed in the era as well as the Western form."""
+    assert parse_written_date(text) == day
+
+
+@pytest.mark.parametrize(
+    "text", ["昭和65年1月1日", "H1.1.7", "R1.4.30", "63.11.30", "1988-02-30", "昭和", ""]
+)
+def test_written_dates_outside_their_era_or_impossible_are_refused(text: str) -> None:
+    with pytest.raises(RuleInputError) as err:
+        parse_written_date(text)
+    assert err.value.code == "bad_date"

@@ -10,15 +10,16 @@ import pytest
 from cryptography import x509
 
 from madoguchi.card.jpki import JpkiCard
+from madoguchi.messages import japanese_of
 from madoguchi.rules.cases import CaseKind, CaseState
 from madoguchi.rules.dates import jst_date
 from madoguchi.rules.errors import InvalidTransition, RuleInputError
+from madoguchi.rules.id_documents import IdDocument as D
 from madoguchi.rules.inquiry import format_letter_number
-from madoguchi.rules.items import IdDocumentKind as D
 from madoguchi.rules.items import Item as I
 from madoguchi.rules.revocation import CertStatus
 from madoguchi.rules.validity import CertKind
-from madoguchi.services.domain import AuditEntry, Refused
+from madoguchi.services.domain import AuditEntry, Correctable, Refused
 from tests.unit.services.world import (
     AUTH_PIN,
     BRANCH,
@@ -30,6 +31,8 @@ from tests.unit.services.world import (
     p1,
     register,
 )
+
+PROXY = "代理 花子"
 
 
 def refusals(w: World) -> list[tuple[str, str, str | None, str | None]]:
@@ -157,7 +160,8 @@ def test_p2_inquiry_letter_and_the_second_visit(w: World) -> None:
             visit=1,
             items=[I.CARD, I.PROXY_ID],
             actor=MAIN,
-            proxy_documents=[D.HEALTH_INSURANCE],
+            proxy_documents=[D.QUALIFICATION_CERTIFICATE],
+            proxy_name=PROXY,
         )
     assert err.value.code == "proxy_id_insufficient"
     first = w.counter.record_visit(
@@ -165,9 +169,19 @@ def test_p2_inquiry_letter_and_the_second_visit(w: World) -> None:
         visit=1,
         items=[I.CARD, I.PROXY_ID],
         actor=MAIN,
-        proxy_documents=[D.HEALTH_INSURANCE, D.PENSION_BOOK],
+        proxy_documents=[D.QUALIFICATION_CERTIFICATE, D.PENSION_DOCUMENT],
+        proxy_name=PROXY,
     )
-    assert first.documents == {"proxy": sorted([D.HEALTH_INSURANCE, D.PENSION_BOOK])}
+    assert first.documents == {
+        "1": {
+            "proxy": {
+                "codes": ["qualification_certificate", "pension_document"],
+                "counted": ["qualification_certificate", "pension_document"],
+                "notes": [],
+                "name": PROXY,
+            }
+        }
+    }
     with pytest.raises(InvalidTransition):  # the first visit never issues
         w.counter.issue(case.id, sign_password=SIGN_PW, auth_pin=AUTH_PIN, actor=MAIN)
 
@@ -186,7 +200,8 @@ def test_p2_inquiry_letter_and_the_second_visit(w: World) -> None:
         visit=2,
         actor=MAIN,
         items=[I.INQUIRY_LETTER, I.POWER_OF_ATTORNEY, I.CARD, I.PROXY_ID],
-        proxy_documents=[D.DRIVERS_LICENSE],
+        proxy_documents=[D.DRIVER_LICENSE],
+        proxy_name=PROXY,
     )
     with pytest.raises(Refused) as err:
         w.counter.issue(case.id, sign_password=SIGN_PW, auth_pin=AUTH_PIN, actor=MAIN)
@@ -210,7 +225,12 @@ def test_p2_inquiry_letter_and_the_second_visit(w: World) -> None:
 
     other = w.counter.open_case(kind=CaseKind.P2, resident_id=r.id, actor=MAIN)
     w.counter.record_visit(
-        other.id, visit=1, items=[I.CARD, I.PROXY_ID], actor=MAIN, proxy_documents=[D.PASSPORT]
+        other.id,
+        visit=1,
+        items=[I.CARD, I.PROXY_ID],
+        actor=MAIN,
+        proxy_documents=[D.PASSPORT],
+        proxy_name=PROXY,
     )
     w.counter.mail_inquiry_letter(other.id, MAIN)
     w.counter.record_visit(
@@ -219,6 +239,7 @@ def test_p2_inquiry_letter_and_the_second_visit(w: World) -> None:
         actor=MAIN,
         items=[I.INQUIRY_LETTER, I.POWER_OF_ATTORNEY, I.CARD, I.PROXY_ID],
         proxy_documents=[D.PASSPORT],
+        proxy_name=PROXY,
     )
     with pytest.raises(Refused) as err:  # the first case's letter, on another case
         w.counter.issue(
@@ -229,8 +250,7 @@ def test_p2_inquiry_letter_and_the_second_visit(w: World) -> None:
             letter_number=letter.number,
         )
     assert err.value.code == "letter_other_case"
-    assert [code for _, code, _, _ in refusals(w)] == [
-        "proxy_id_insufficient",
+    assert [code for _, code, _, _ in refusals(w)] == [  # ID not yet sufficient: no refusal
         "invalid_transition",
         "letter_required",
         "letter_other_case",
@@ -261,9 +281,12 @@ def test_an_idempotency_key_returns_the_same_case(w: World) -> None:
         assert [c.id for c in uow.counter.cases_of_resident(r.id)] == [first.id, other.id]
 
 
-def test_r_pin_2_a_wrong_juki_pin_is_refused(w: World) -> None:
-    """R-PIN-2: a wrong 住基 PIN is refused on the card — nothing recorded on the case, the
-    spent try kept on the card, the refusal logged; R-PIN-1: a malformed PIN costs no try."""
+def test_r_pin_2_a_wrong_juki_pin_is_a_slip_not_a_refusal(w: World) -> None:
+    """R-PIN-2: a wrong 住基 PIN is turned down on the card — nothing recorded on the case, the
+    spent try kept on the card and audited (``card.pin_failed`` with the tries left), the
+    tries left told (issue 15 blocker 4); a typo is no refusal: the supervisor's list stays
+    empty. R-PIN-1: a malformed PIN costs no try. The third wrong try locks the PIN — that
+    one is a refusal (another errand: the reset)."""
     r = register(w)
     case = w.counter.open_case(kind=CaseKind.P1, resident_id=r.id, actor=MAIN)
     with pytest.raises(RuleInputError) as bad:
@@ -286,12 +309,13 @@ def test_r_pin_2_a_wrong_juki_pin_is_refused(w: World) -> None:
             case.id, visit=1, items=[I.CARD, I.HOLDER_PIN], actor=MAIN, juki_pin="9998"
         )
     assert "1 tries left" in err.value.detail
+    assert isinstance(err.value, Correctable)
+    assert (err.value.field, err.value.params) == ("juki_pin", {"tries": 1})
+    assert japanese_of(err.value) == "暗証番号が違います。あと1回間違えるとロックされます。"
 
-    assert refusals(w) == [
-        ("main", "pin_not_four_digits", case.id, None),
-        ("main", "wrong_pin", case.id, None),
-        ("main", "wrong_pin", case.id, None),
-    ]
+    assert refusals(w) == []
+    failed = [e.detail for e in of_case(w, case.id) if e.action == "card.pin_failed"]
+    assert failed == [{"tries_left": 2}, {"tries_left": 1}]
     right = w.counter.record_visit(
         case.id, visit=1, items=[I.CARD, I.HOLDER_PIN], actor=MAIN, juki_pin=JUKI
     )
