@@ -26,7 +26,7 @@ demo-national: $(STAMP) sysdeps
 	@bash scripts/demo_national.sh
 
 test: $(STAMP) sysdeps
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
