@@ -55,7 +55,9 @@ def routes() -> list[tuple[str, str]]:
     """Every route of the application as served, read from its route table (so a route added
     anywhere is in the matrix); the static files aside."""
     stub = SimpleNamespace(
-        settings=SimpleNamespace(ca_locality_city="帯広市", secure_cookies=False), ocsp=None
+        settings=SimpleNamespace(ca_locality_city="帯広市", secure_cookies=False),
+        ocsp=None,
+        remote_ca=None,
     )
     out = []
     for r in iter_route_contexts(create_app(stub).routes):  # type: ignore[arg-type]

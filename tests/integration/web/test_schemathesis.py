@@ -33,7 +33,9 @@ def _schema_app() -> FastAPI:
     document depends on the routes only. (The operations run against the demo container's
     application; schemathesis' fixture-based loader does not work with pytest 9.)"""
     stub = SimpleNamespace(
-        settings=SimpleNamespace(ca_locality_city="帯広市", secure_cookies=False), ocsp=None
+        settings=SimpleNamespace(ca_locality_city="帯広市", secure_cookies=False),
+        ocsp=None,
+        remote_ca=None,
     )
     return create_app(stub)  # type: ignore[arg-type]
 
