@@ -12,15 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from datetime import date
 
 from madoguchi.card.errors import PinLocked, WrongPin
 from madoguchi.rules.cases import CaseEvent, CaseKind, CaseState, next_case_state
 from madoguchi.rules.dates import jst_date
+from madoguchi.rules.eligibility import eligibility
 from madoguchi.rules.errors import RuleInputError
 from madoguchi.rules.inquiry import format_letter_number
 from madoguchi.rules.items import IdDocumentKind, IdRole, Item, id_documents_accepted
 from madoguchi.rules.pins import PinKind
 from madoguchi.rules.procedures import Applicant, Step
+from madoguchi.rules.validity import CertKind
 from madoguchi.services.audit import Actor
 from madoguchi.services.counter_base import (
     Issued,
@@ -37,12 +40,20 @@ from madoguchi.services.domain import (
     Case,
     InquiryLetter,
     Refused,
+    Resident,
     ResidentStatus,
 )
 from madoguchi.services.ports import ReadOnlyUnitOfWork
 from madoguchi.services.registry import active_card
 
 __all__ = ["CounterService", "Issued", "checked_pin"]
+
+
+def sign_eligible(resident: Resident, on: date) -> bool:
+    """R-ELIG: may the resident hold a signing certificate on ``on``?"""
+    return eligibility(
+        CertKind.SIGN, birth=resident.birth, on=on, adult_ward=resident.adult_ward
+    ).eligible
 
 
 class CounterService(CounterIssuance, CounterErrands):
@@ -66,6 +77,8 @@ class CounterService(CounterIssuance, CounterErrands):
                 if resident.status is not ResidentStatus.RESIDENT:
                     raise Refused("not_resident", f"resident status is {resident.status.value}")
                 card = self._card_for(uow, kind, resident_id)
+                if kind.procedure is not None and sign_eligible(resident, self._today()):
+                    self._check_certificate_text(resident)  # R-X509-2: refused at once
                 if is_renewal(kind):
                     self._check_renewal_window(uow, card.id)
                 procedure = procedure_of(kind)

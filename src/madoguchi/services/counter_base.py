@@ -11,6 +11,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from madoguchi.card.errors import CardError
+from madoguchi.pki.errors import UnsupportedCharacter
+from madoguchi.pki.facts import certificate_fields
 from madoguchi.pki.records import CertRecord
 from madoguchi.rules.cases import CaseEvent, CaseKind, next_case_state
 from madoguchi.rules.dates import jst_date
@@ -62,7 +64,7 @@ def checked_pin(kind: PinKind, value: str) -> str:
 
 
 #: what a refusal is: the rules, the card or the counter said no (logged for the supervisor)
-REFUSALS = (Refused, RuleError, CardError)
+REFUSALS = (Refused, RuleError, CardError, UnsupportedCharacter)
 
 
 class CounterBase:
@@ -145,6 +147,12 @@ class CounterBase:
         if resident is None:
             raise NotFound("unknown_resident", f"no resident {resident_id}")
         return resident
+
+    def _check_certificate_text(self, resident: Resident) -> None:
+        """R-X509-2: the name and address can be written in the signing certificate (each
+        character inside JIS X 0208/0212 or with a substitute); else UnsupportedCharacter,
+        whose message names the character — before any key is made on the card."""
+        certificate_fields(self.registry.facts(resident))
 
     def _check_renewal_window(self, uow: ReadOnlyUnitOfWork, card_id: str) -> None:
         current = current_certificates(uow, card_id)

@@ -52,6 +52,8 @@ class CounterIssuance(CounterBase):
                 if case.state is CaseState.ISSUED:  # a retried request: the same answer
                     return self._issued_view(reader, case)
                 resident, card, kinds, _ = self._issue_checks(reader, case, letter_number)
+            if CertKind.SIGN in kinds:
+                self._check_certificate_text(resident)  # R-X509-2, before any key is made
             if CertKind.SIGN in kinds and sign is None:
                 raise RuleInputError(
                     "sign_password_required",

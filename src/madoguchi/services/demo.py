@@ -1,6 +1,6 @@
 """`madoguchi demo-data`: residents of Obihiro with cards and certificates in every state
 worth showing (valid, expiring soon, expired, revoked after a move, held after a loss, a
-minor, a 29 February birthday, moved out, deceased, no certificate yet).
+minor, a 29 February birthday, moved out, deceased, no certificate yet, a name with 髙).
 
 Every certificate goes through the real counter procedure, at the time it would have been
 issued: the clock is moved back and forth, nothing is written around the services.
@@ -179,6 +179,18 @@ PEOPLE: tuple[DemoPerson, ...] = (
         1.0,
         1.0,
         adult_ward=True,
+    ),
+    # R-X509-2: 髙 is outside JIS X 0208/0212; the signing certificate carries 高 with
+    # positions 10000, and 﨑 in the address is written 崎
+    DemoPerson(
+        "髙橋 一郎",
+        "タカハシ イチロウ",
+        date(1982, 6, 12),
+        "1",
+        "北海道帯広市西10条南9丁目2番地 﨑ハイツ",
+        "080-0020",
+        1.0,
+        1.0,
     ),
 )
 
