@@ -93,6 +93,11 @@ SYSTEM_MESSAGES: dict[str, str] = {
     "photo_id_required": "暗証番号の初期化には本人の顔写真つき本人確認書類が必要です。",
     "no_inquiry_letter": "この手続きに照会書はありません。",
     "under_15": "15歳未満の方には署名用電子証明書を発行できません。",
+    # R-FEE: why the card is in hand
+    "fee_reason_not_applicable": "この手続きでは電子証明書を発行しないため、交付の理由は選べません。",
+    "fee_reason_mismatch": "更新の手続きでは交付の理由は「更新」だけです。新規の発行では「更新」は選べません。",
+    "moved_abroad_on_required": "国外転出後の再交付では、国外転出の日（戸籍の附票の記載）を入力してください。",
+    "unknown_fee_reason": "カードをお持ちの理由を選んでください。",
 }
 
 WEB_MESSAGES: dict[str, str] = {

@@ -19,10 +19,11 @@ from madoguchi.rules.cases import CaseEvent, CaseKind, CaseState, next_case_stat
 from madoguchi.rules.dates import jst_date
 from madoguchi.rules.eligibility import eligibility
 from madoguchi.rules.errors import RuleInputError
+from madoguchi.rules.fees import FeeReason, reissue_fee_reason
 from madoguchi.rules.inquiry import format_letter_number
 from madoguchi.rules.items import IdDocumentKind, IdRole, Item, id_documents_accepted
 from madoguchi.rules.pins import PinKind
-from madoguchi.rules.procedures import Applicant, Step
+from madoguchi.rules.procedures import Applicant, Purpose, Step
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.audit import Actor
 from madoguchi.services.counter_base import (
@@ -49,6 +50,39 @@ from madoguchi.services.registry import active_card
 __all__ = ["CounterService", "Issued", "checked_pin"]
 
 
+def case_fee_reason(
+    kind: CaseKind,
+    declared: FeeReason | None,
+    moved_abroad_on: date | None,
+    card_created: date,
+) -> FeeReason | None:
+    """R-FEE-1, R-FEE-2: why the card is in hand, for the fee. A renewal is ``renewal``; a new
+    issuance is what the clerk declares (``new`` by default). A card re-issued after a move
+    abroad is free when applied for within 90 days of the move-out (R-ABROAD-1); our reading:
+    the card's creation date stands for the application (the store has no other), later it
+    is a re-issue through the holder's doing. Cases that issue nothing have no reason."""
+    procedure = procedure_of(kind)
+    if procedure is None:
+        if declared is not None:
+            raise Refused("fee_reason_not_applicable", f"{kind.value} issues no certificate")
+        return None
+    if procedure.purpose is Purpose.RENEWAL:
+        if declared not in (None, FeeReason.RENEWAL):
+            raise Refused("fee_reason_mismatch", f"{kind.value} is a renewal")
+        return FeeReason.RENEWAL
+    if declared is FeeReason.RENEWAL:
+        raise Refused("fee_reason_mismatch", f"{kind.value} is not a renewal")
+    if declared is FeeReason.ABROAD_REISSUE_90D:
+        if moved_abroad_on is None:
+            raise Refused("moved_abroad_on_required", "the move-out date abroad is needed")
+        return reissue_fee_reason(
+            holders_doing=False,
+            lapsed_at_move_abroad=moved_abroad_on,
+            applied=card_created,
+        )
+    return declared or FeeReason.NEW
+
+
 def sign_eligible(resident: Resident, on: date) -> bool:
     """R-ELIG: may the resident hold a signing certificate on ``on``?"""
     return eligibility(
@@ -59,10 +93,19 @@ def sign_eligible(resident: Resident, on: date) -> bool:
 class CounterService(CounterIssuance, CounterErrands):
     # -- opening a case ----------------------------------------------------------------------
     def open_case(
-        self, *, kind: CaseKind, resident_id: str, actor: Actor, idempotency_key: str | None = None
+        self,
+        *,
+        kind: CaseKind,
+        resident_id: str,
+        actor: Actor,
+        idempotency_key: str | None = None,
+        fee_reason: FeeReason | None = None,
+        moved_abroad_on: date | None = None,
     ) -> Case:
         """Open a case at the counter; refused at a branch office (R-PROC-0) and, for a
-        renewal, outside the window (R-PROC-3)."""
+        renewal, outside the window (R-PROC-3). ``fee_reason`` says why the card is in hand
+        (R-FEE; a new issuance defaults to ``new``, a renewal is ``renewal``); a card
+        re-issued after a move abroad names the move-out date (``moved_abroad_on``)."""
         with self.refusals_logged(actor, resident_id=resident_id):
             kind = CaseKind(kind)
             self._check_office(actor)
@@ -82,6 +125,7 @@ class CounterService(CounterIssuance, CounterErrands):
                 if is_renewal(kind):
                     self._check_renewal_window(uow, card.id)
                 procedure = procedure_of(kind)
+                reason = case_fee_reason(kind, fee_reason, moved_abroad_on, card.created)
                 case = Case(
                     id=new_case_id(),
                     kind=kind,
@@ -94,9 +138,13 @@ class CounterService(CounterIssuance, CounterErrands):
                     applicant=procedure.applicant if procedure else Applicant.SELF,
                     opened_at=self.clock(),
                     idempotency_key=idempotency_key,
+                    fee_reason=reason,
                 )
                 uow.counter.add_case(case)
-                self._audit(uow, actor, "case.open", case=case, detail={"kind": kind.value})
+                detail: dict[str, object] = {"kind": kind.value}
+                if reason:
+                    detail["fee_reason"] = reason.value
+                self._audit(uow, actor, "case.open", case=case, detail=detail)
                 uow.commit()
             return case
 

@@ -84,7 +84,7 @@ class CounterIssuance(CounterBase):
                     kinds=kinds,
                     facts=self.registry.facts(resident),
                 )
-                fee = fee_on(today, config.fee_schedule)
+                fee = fee_on(today, config.fee_schedule, reason=case.fee_reason)  # R-FEE
                 seq = uow.pki.next_value(f"receipt:{today:%Y%m%d}")
                 receipt = f"RC{today:%Y%m%d}-{seq:05d}"
                 if number:

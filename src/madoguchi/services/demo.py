@@ -183,8 +183,8 @@ PEOPLE: tuple[DemoPerson, ...] = (
     # R-X509-2: 髙 is outside JIS X 0208/0212; the signing certificate carries 高 with
     # positions 10000, and 﨑 in the address is written 崎
     DemoPerson(
-        "髙橋 一郎",
-        "タカハシ イチロウ",
+        "髙橋 修",
+        "タカハシ オサム",
         date(1982, 6, 12),
         "1",
         "北海道帯広市西10条南9丁目2番地 﨑ハイツ",

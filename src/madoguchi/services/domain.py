@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 from madoguchi.rules.cases import CaseKind, CaseState
+from madoguchi.rules.fees import FeeReason
 from madoguchi.rules.notices import BatchState, CampaignState, NoticeState
 from madoguchi.rules.procedures import Applicant
 from madoguchi.rules.validity import CertKind
@@ -121,6 +122,7 @@ class Case:
     issuing: dict[str, Any] | None = None
     fee_due: int | None = None
     receipt_no: str | None = None
+    fee_reason: FeeReason | None = None  # R-FEE: why the card is in hand (None: not said)
     idempotency_key: str | None = None
     version: int = 1
 

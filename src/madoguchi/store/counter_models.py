@@ -71,6 +71,7 @@ class CaseRow(Base):
     issuing: Mapped[str | None] = mapped_column(Text)  # JSON journal of an issuance under way
     fee_due: Mapped[int | None] = mapped_column(Integer)
     receipt_no: Mapped[str | None] = mapped_column(String(32), unique=True)
+    fee_reason: Mapped[str | None] = mapped_column(String(32))  # R-FEE: why the card is in hand
     idempotency_key: Mapped[str | None] = mapped_column(String(100))
     version: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from madoguchi.rules.cases import CaseKind, CaseState
+from madoguchi.rules.fees import FeeReason
 from madoguchi.rules.procedures import Applicant
 from madoguchi.services.domain import (
     Card,
@@ -76,6 +77,7 @@ def _case(r: CaseRow) -> Case:
         issuing=json.loads(r.issuing) if r.issuing else None,
         fee_due=r.fee_due,
         receipt_no=r.receipt_no,
+        fee_reason=FeeReason(r.fee_reason) if r.fee_reason else None,
         idempotency_key=r.idempotency_key,
         version=r.version,
     )
@@ -214,6 +216,7 @@ class CounterRepository(AuditLog):
                 opened_at=c.opened_at,
                 items=json.dumps(c.items),
                 documents=json.dumps(c.documents),
+                fee_reason=c.fee_reason.value if c.fee_reason else None,
                 idempotency_key=c.idempotency_key,
                 version=1,
             )
@@ -242,6 +245,7 @@ class CounterRepository(AuditLog):
                 issuing=json.dumps(c.issuing) if c.issuing is not None else None,
                 fee_due=c.fee_due,
                 receipt_no=c.receipt_no,
+                fee_reason=c.fee_reason.value if c.fee_reason else None,
                 version=c.version + 1,
             )
         )

@@ -9,6 +9,7 @@ from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from madoguchi.rules.cases import CaseEvent, CaseKind, CaseState
+from madoguchi.rules.fees import FeeReason
 from madoguchi.rules.items import IdDocumentKind, Item
 from madoguchi.rules.pins import PinKind
 from madoguchi.rules.procedures import (
@@ -130,6 +131,7 @@ class CaseOut(BaseModel):
     documents: dict[str, list[str]] = Field(description="holder / proxy → ID documents seen")
     fee_due: int | None
     receipt_no: str | None
+    fee_reason: FeeReason | None = Field(None, description="R-FEE: why the card is in hand")
     allowed_events: list[CaseEvent]
 
 
@@ -231,6 +233,13 @@ class CaseCreate(ApiIn):
         ]
         | None
     ) = Field(None, description="a retried request with the same key returns the same case")
+    fee_reason: FeeReason | None = Field(
+        None,
+        description="R-FEE: why the card is in hand (P1/P2; default new; renewals: renewal)",
+    )
+    moved_abroad_on: date | None = Field(
+        None, description="the move-out date abroad, for fee_reason abroad_reissue_90d"
+    )
 
 
 class VisitIn(ApiIn):

@@ -90,6 +90,7 @@ def _case_out(c: Case) -> CaseOut:
         documents=dict(c.documents),
         fee_due=c.fee_due,
         receipt_no=c.receipt_no,
+        fee_reason=c.fee_reason,
         allowed_events=list(allowed_events(c.kind, c.state)),
     )
 

@@ -52,6 +52,7 @@ def runtime_messages() -> Iterator[str]:
     yield from PIN_LABELS.values()
     yield from CERT_KIND_LABELS.values()
     yield from labels.KIND_LABELS.values()
+    yield from labels.FEE_REASON_CHOICES.values()
     yield from labels.STATE_LABELS.values()
     yield from labels.STATUS_LABELS.values()
     yield from labels.REFUSAL_REASONS

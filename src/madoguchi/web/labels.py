@@ -7,6 +7,7 @@ No page ever shows the code itself.
 from __future__ import annotations
 
 from madoguchi.rules.cases import CaseKind, CaseState
+from madoguchi.rules.fees import FeeReason
 from madoguchi.rules.notices import NoticeState, SuppressionReason
 from madoguchi.rules.procedures import PROCEDURES
 from madoguchi.rules.revocation import RegistryEvent
@@ -17,6 +18,13 @@ KIND_LABELS: dict[CaseKind, str] = {
     CaseKind.PIN_RESET: "暗証番号の初期化（ロックの解除）",
     CaseKind.CARD_LOST: "カードの紛失の届出（一時保留）",
     CaseKind.CARD_FOUND: "紛失したカードの発見の届出",
+}
+#: R-FEE: why the card is in hand, as the clerk chooses it when a new issuance opens
+FEE_REASON_CHOICES: dict[FeeReason, str] = {
+    FeeReason.NEW: "お持ちのカードに発行（初めて、または有効期限が切れた後）",
+    FeeReason.REISSUE: "再交付されたカード（紛失・破損など本人の事由、手数料200円）",
+    FeeReason.REISSUE_NOT_AT_FAULT: "再交付されたカード（盗難・追記欄の不足・カードの有効期限など）",
+    FeeReason.ABROAD_REISSUE_90D: "国外転出で失効した後、90日以内に申請したカード",
 }
 STATE_LABELS: dict[CaseState, str] = {
     CaseState.OPEN: "受付中",

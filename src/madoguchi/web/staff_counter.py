@@ -13,14 +13,18 @@ from madoguchi.pki.facts import normalize_text
 from madoguchi.rules.cases import CaseKind
 from madoguchi.rules.eligibility import eligibility
 from madoguchi.rules.errors import RuleError
+from madoguchi.rules.fees import FeeReason
+from madoguchi.rules.procedures import ProcedureId
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.domain import NotFound
-from madoguchi.web.labels import KIND_LABELS, STATE_LABELS, STATUS_LABELS
+from madoguchi.web.labels import FEE_REASON_CHOICES, KIND_LABELS, STATE_LABELS, STATUS_LABELS
 from madoguchi.web.security import StaffContext, checked_form, require_staff
 from madoguchi.web.staff_common import LayerError, back, cert_rows, parse_date, refused, today
 from madoguchi.web.templating import render
 
 Clerk = Depends(require_staff())
+#: the procedures whose fee depends on why the card is in hand (R-FEE)
+NEW_ISSUANCES = (ProcedureId.P1, ProcedureId.P2)
 
 
 def router() -> APIRouter:
@@ -38,6 +42,7 @@ def router() -> APIRouter:
                 "names": {row.case.resident_id: row.resident for row in rows},
                 "kinds": KIND_LABELS,
                 "states": STATE_LABELS,
+                "fee_reasons": FEE_REASON_CHOICES,
                 "error": error,
             },
         )
@@ -97,6 +102,7 @@ def router() -> APIRouter:
                 "sign_eligible": eligibility(
                     CertKind.SIGN, birth=person.birth, on=on, adult_ward=person.adult_ward
                 ).eligible,
+                "fee_reasons": FEE_REASON_CHOICES,
                 "error": error,
             },
         )
@@ -110,12 +116,20 @@ def router() -> APIRouter:
             kind = CaseKind(str(form.get("kind", "")))
         except ValueError:
             return back(url, "unknown_case_kind")
+        try:  # R-FEE: why the card is in hand, for a new issuance only
+            reason = str(form.get("fee_reason", "") or "")
+            fee_reason = FeeReason(reason) if reason and kind.procedure in NEW_ISSUANCES else None
+        except ValueError:
+            return back(url, "unknown_fee_reason")
+        abroad = parse_date(str(form.get("moved_abroad_on", "") or "")[:10])
         try:
             case = c.counter.open_case(
                 kind=kind,
                 resident_id=resident_id[:32],
                 actor=ctx.actor,
                 idempotency_key=str(form.get("idempotency_key", ""))[:64] or None,
+                fee_reason=fee_reason,
+                moved_abroad_on=abroad if fee_reason is FeeReason.ABROAD_REISSUE_90D else None,
             )
         except LayerError as exc:
             return refused(exc, url)

@@ -47,8 +47,8 @@ def test_r_x509_2_the_demo_takahashi_carries_the_substitutes_openssl_reads(
         timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "1.2.392.200149.8.5.5.1::高橋　一郎" in proc.stdout
-    assert "1.2.392.200149.8.5.5.2::10000" in proc.stdout
+    assert "1.2.392.200149.8.5.5.1::高橋　修" in proc.stdout
+    assert "1.2.392.200149.8.5.5.2::1000" in proc.stdout
     assert "1.2.392.200149.8.5.5.5::北海道帯広市西10条南9丁目2番地　崎ハイツ" in proc.stdout
     assert "1.2.392.200149.8.5.5.6::" + "0" * 18 + "1000" in proc.stdout
     assert "髙" not in proc.stdout and "﨑" not in proc.stdout
@@ -60,7 +60,7 @@ def test_r_x509_2_the_check_page_shows_the_substitute_form_and_what_was_substitu
     data = pem_of(sign_cert_of(demo, "髙橋"))
     r = web.post_form("/check", "/check", {}, files={"certificate": ("sign.pem", data)})
     assert r.status_code == 200
-    assert "高橋　一郎" in r.text
+    assert "高橋　修" in r.text
     assert 'data-testid="name-substituted"' in r.text
     assert "「高」（1文字目）" in r.text
     assert "「崎」（19文字目）" in r.text
