@@ -98,6 +98,12 @@ SYSTEM_MESSAGES: dict[str, str] = {
     "fee_reason_mismatch": "更新の手続きでは交付の理由は「更新」だけです。新規の発行では「更新」は選べません。",
     "moved_abroad_on_required": "国外転出後の再交付では、国外転出の日（戸籍の附票の記載）を入力してください。",
     "unknown_fee_reason": "カードをお持ちの理由を選んでください。",
+    # R-CARD-2…4: the foreign resident's card at the counter
+    "no_stay_holder": "在留期間のある外国人住民の方のカードだけが、有効期間の変更・特例期間の延長の対象です。",
+    "stay_card_expired": "カードの有効期限が過ぎているため、有効期間の変更はできません。新しいカードの申請が必要です（電子証明書は有料の再交付扱い）。",
+    "stay_extension_used": "特例期間による有効期間の延長は1回だけです。すでに延長しています。",
+    "unknown_stay_applicant": "申請する人（本人・法定代理人・同一世帯の方）を選んでください。",
+    "new_stay_required": "在留カードに記載された新しい在留期間の満了日を入力してください。",
 }
 
 WEB_MESSAGES: dict[str, str] = {

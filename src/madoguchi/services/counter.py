@@ -24,6 +24,7 @@ from madoguchi.rules.inquiry import format_letter_number
 from madoguchi.rules.items import IdDocumentKind, IdRole, Item, id_documents_accepted
 from madoguchi.rules.pins import PinKind
 from madoguchi.rules.procedures import Applicant, Purpose, Step
+from madoguchi.rules.stay import StayApplicant
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.audit import Actor
 from madoguchi.services.counter_base import (
@@ -35,6 +36,7 @@ from madoguchi.services.counter_base import (
 )
 from madoguchi.services.counter_errands import CounterErrands
 from madoguchi.services.counter_issue import CounterIssuance
+from madoguchi.services.counter_stay import CounterStay, StayOutcome
 from madoguchi.services.domain import (
     Card,
     CardStatus,
@@ -45,7 +47,7 @@ from madoguchi.services.domain import (
     ResidentStatus,
 )
 from madoguchi.services.ports import ReadOnlyUnitOfWork
-from madoguchi.services.registry import active_card
+from madoguchi.services.registry import active_card, current_certificates
 
 __all__ = ["CounterService", "Issued", "checked_pin"]
 
@@ -90,7 +92,7 @@ def sign_eligible(resident: Resident, on: date) -> bool:
     ).eligible
 
 
-class CounterService(CounterIssuance, CounterErrands):
+class CounterService(CounterIssuance, CounterErrands, CounterStay):
     # -- opening a case ----------------------------------------------------------------------
     def open_case(
         self,
@@ -147,6 +149,28 @@ class CounterService(CounterIssuance, CounterErrands):
                 self._audit(uow, actor, "case.open", case=case, detail=detail)
                 uow.commit()
             return case
+
+    def change_validity(
+        self,
+        resident_id: str,
+        *,
+        new_stay_until: date,
+        applicant: StayApplicant,
+        actor: Actor,
+    ) -> tuple[StayOutcome, Case | None]:
+        """R-CARD-3: the validity change, and — when the holder or a legal representative
+        applies — the renewal of both certificates opened at the same visit (P3; the clerk
+        records the items and issues as in any renewal, the old ones superseded)."""
+        outcome = self.change_card_validity(
+            resident_id, new_stay_until=new_stay_until, applicant=applicant, actor=actor
+        )
+        if not outcome.change.renew_certificates:
+            return outcome, None
+        with self.uow_factory.read_only() as reader:
+            has_certificates = bool(current_certificates(reader, outcome.card.id))
+        if not has_certificates:
+            return outcome, None
+        return outcome, self.open_case(kind=CaseKind.P3, resident_id=resident_id, actor=actor)
 
     @staticmethod
     def _card_for(uow: ReadOnlyUnitOfWork, kind: CaseKind, resident_id: str) -> Card:

@@ -161,6 +161,9 @@ class CounterBase:
                 "nothing_to_renew", "no certificate to renew: this is a new issuance (P1/P2)"
             )
         today = self._today()
+        card = uow.counter.card(card_id)
+        if card is not None and card.validity_changed_on == today:
+            return  # R-CARD-3: the certificates are renewed at the validity change's visit
         if not any(renewal_offered(today, jst_date(r.not_after)) for r in current.values()):
             raise Refused("outside_window", "renewal opens three months before expiry (R-VAL-3)")
 

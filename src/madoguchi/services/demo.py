@@ -53,6 +53,8 @@ class DemoPerson:
     # the birth date moves with the day the data is made, so that the state it shows (a
     # renewal window open now) holds on any day, not only on REFERENCE_DAY
     moves_with_today: bool = False
+    # R-CARD-2: a foreign resident whose period of stay ends this many days after today
+    stay_days: int | None = None
 
     def birth_on(self, today: date) -> date:
         """The birth date for data made on ``today`` (``birth`` on REFERENCE_DAY)."""
@@ -192,6 +194,19 @@ PEOPLE: tuple[DemoPerson, ...] = (
         1.0,
         1.0,
     ),
+    # R-CARD-2…4, R-NOTICE-5: a foreign resident whose stay ends next month: the card and
+    # the certificates end with it, no expiry notice; the validity change renews both
+    DemoPerson(
+        "NGUYEN VAN AN",
+        "グエン ヴァン アン",
+        date(1996, 10, 3),
+        "1",
+        "北海道帯広市西3条南9丁目1番地",
+        "080-0013",
+        2.0,
+        2.0,
+        stay_days=35,
+    ),
 )
 
 
@@ -223,6 +238,8 @@ def load_demo_data(
             None,
             clock(),
             postal_code=person.postal_code,
+            nationality="jp" if person.stay_days is None else "foreign",
+            stay_until=None if person.stay_days is None else today + timedelta(person.stay_days),
         )
         with registry.uow_factory() as uow:
             resident = registry.register(uow, resident, DEMO_CLERK)

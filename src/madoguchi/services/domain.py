@@ -91,6 +91,9 @@ class Resident:
     changed_at: datetime
     version: int = 1
     postal_code: str = ""  # 080-0015; "" when the registry has none (rows before issue 15)
+    nationality: str = "jp"  # jp or foreign (R-ABROAD-1, R-CARD-2)
+    stay_until: date | None = None  # R-CARD-2: the end of the period of stay, if any
+    moved_abroad_on: date | None = None  # R-ABROAD: the move-out date abroad (戸籍の附票)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +104,12 @@ class Card:
     expires: date
     status: CardStatus
     version: int = 1
+    limited_by_stay: bool = False  # R-CARD-2: the expiry is the end of the period of stay
+    extension_used: bool = False  # R-CARD-4: the special extension is used once
+    validity_changed_on: date | None = None  # R-CARD-3: the day of the last validity change
+    face_auth: bool = False  # R-FACE-1: 顔認証マイナンバーカード (no PINs, no sign)
+    abroad_since: date | None = None  # R-ABROAD-1: in continued use abroad since the move-out
+    remarks: tuple[str, ...] = ()  # the card's remarks field (追記欄), in order
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,6 +301,7 @@ class Candidate:
     card_id: str
     card_expires: date
     items: tuple[NoticeItem, ...]
+    limited_by_stay: bool = False  # R-NOTICE-5: the card's expiry is the end of the stay
 
 
 @dataclass(frozen=True, slots=True)

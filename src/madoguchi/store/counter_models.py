@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -37,6 +38,9 @@ class ResidentRow(Base):
     adult_ward: Mapped[bool] = mapped_column(Boolean, default=False)
     planned_move_out: Mapped[date | None] = mapped_column(Date)
     changed_at: Mapped[datetime] = mapped_column(UtcDateTime)  # last registry change
+    nationality: Mapped[str] = mapped_column(String(8), default="jp", server_default="jp")
+    stay_until: Mapped[date | None] = mapped_column(Date)  # R-CARD-2: end of period of stay
+    moved_abroad_on: Mapped[date | None] = mapped_column(Date)  # R-ABROAD: 国外転出の日
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 
@@ -49,6 +53,13 @@ class CardRow(Base):
     expires: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="active")
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # issue 16: R-CARD-2…4, R-ABROAD-1, R-FACE-1; the remarks field (追記欄) as a JSON list
+    limited_by_stay: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    extension_used: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    validity_changed_on: Mapped[date | None] = mapped_column(Date)
+    face_auth: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    abroad_since: Mapped[date | None] = mapped_column(Date)
+    remarks: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
 
 
 class CaseRow(Base):

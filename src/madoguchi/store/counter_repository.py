@@ -51,11 +51,39 @@ def _resident(r: ResidentRow) -> Resident:
         r.changed_at,
         r.version,
         r.postal_code or "",
+        r.nationality or "jp",
+        r.stay_until,
+        r.moved_abroad_on,
     )
 
 
 def _card(r: CardRow) -> Card:
-    return Card(r.id, r.resident_id, r.created, r.expires, CardStatus(r.status), r.version)
+    return Card(
+        r.id,
+        r.resident_id,
+        r.created,
+        r.expires,
+        CardStatus(r.status),
+        r.version,
+        bool(r.limited_by_stay),
+        bool(r.extension_used),
+        r.validity_changed_on,
+        bool(r.face_auth),
+        r.abroad_since,
+        tuple(json.loads(r.remarks or "[]")),
+    )
+
+
+def _card_values(c: Card) -> dict[str, object]:
+    """The issue-16 columns of a card (R-CARD-2…4, R-ABROAD-1, R-FACE-1, the remarks)."""
+    return {
+        "limited_by_stay": c.limited_by_stay,
+        "extension_used": c.extension_used,
+        "validity_changed_on": c.validity_changed_on,
+        "face_auth": c.face_auth,
+        "abroad_since": c.abroad_since,
+        "remarks": json.dumps(list(c.remarks), ensure_ascii=False),
+    }
 
 
 def _case(r: CaseRow) -> Case:
@@ -106,6 +134,9 @@ class CounterRepository(AuditLog):
                 adult_ward=r.adult_ward,
                 planned_move_out=r.planned_move_out,
                 changed_at=r.changed_at,
+                nationality=r.nationality,
+                stay_until=r.stay_until,
+                moved_abroad_on=r.moved_abroad_on,
                 version=r.version,
             )
         )
@@ -158,6 +189,9 @@ class CounterRepository(AuditLog):
                 adult_ward=r.adult_ward,
                 planned_move_out=r.planned_move_out,
                 changed_at=r.changed_at,
+                nationality=r.nationality,
+                stay_until=r.stay_until,
+                moved_abroad_on=r.moved_abroad_on,
                 version=r.version + 1,
             )
         )
@@ -174,6 +208,7 @@ class CounterRepository(AuditLog):
                 expires=c.expires,
                 status=c.status.value,
                 version=c.version,
+                **_card_values(c),
             )
         )
 
@@ -194,7 +229,9 @@ class CounterRepository(AuditLog):
         res = self.session.execute(
             update(CardRow)
             .where(CardRow.id == c.id, CardRow.version == c.version)
-            .values(status=c.status.value, expires=c.expires, version=c.version + 1)
+            .values(
+                status=c.status.value, expires=c.expires, version=c.version + 1, **_card_values(c)
+            )
         )
         if res.rowcount != 1:  # type: ignore[attr-defined]
             raise ConcurrentUpdate("card")

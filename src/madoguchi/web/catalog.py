@@ -53,6 +53,8 @@ def runtime_messages() -> Iterator[str]:
     yield from CERT_KIND_LABELS.values()
     yield from labels.KIND_LABELS.values()
     yield from labels.FEE_REASON_CHOICES.values()
+    yield from labels.STAY_APPLICANT_LABELS.values()
+    yield from labels.RESIDENT_NOTICES.values()
     yield from labels.STATE_LABELS.values()
     yield from labels.STATUS_LABELS.values()
     yield from labels.REFUSAL_REASONS

@@ -11,6 +11,7 @@ from madoguchi.rules.fees import FeeReason
 from madoguchi.rules.notices import NoticeState, SuppressionReason
 from madoguchi.rules.procedures import PROCEDURES
 from madoguchi.rules.revocation import RegistryEvent
+from madoguchi.rules.stay import StayApplicant
 
 KIND_LABELS: dict[CaseKind, str] = {
     **{CaseKind(p.id.value): f"{p.id.value} {p.title}" for p in PROCEDURES.values()},
@@ -25,6 +26,17 @@ FEE_REASON_CHOICES: dict[FeeReason, str] = {
     FeeReason.REISSUE: "再交付されたカード（紛失・破損など本人の事由、手数料200円）",
     FeeReason.REISSUE_NOT_AT_FAULT: "再交付されたカード（盗難・追記欄の不足・カードの有効期限など）",
     FeeReason.ABROAD_REISSUE_90D: "国外転出で失効した後、90日以内に申請したカード",
+}
+#: R-CARD-3: who applies for the validity change
+STAY_APPLICANT_LABELS: dict[StayApplicant, str] = {
+    StayApplicant.HOLDER: "本人",
+    StayApplicant.LEGAL_REPRESENTATIVE: "法定代理人",
+    StayApplicant.HOUSEHOLD: "同一世帯の方（カードの手続きだけ。電子証明書は後日）",
+}
+#: what the resident page says after a step done there (R-CARD-3, R-CARD-4)
+RESIDENT_NOTICES: dict[str, str] = {
+    "validity_changed": "カードの有効期限を変更しました。電子証明書は後日、本人または法定代理人の来庁で更新します。",
+    "card_extended": "特例期間によりカードの有効期限を延長しました。",
 }
 STATE_LABELS: dict[CaseState, str] = {
     CaseState.OPEN: "受付中",

@@ -15,9 +15,17 @@ from madoguchi.rules.eligibility import eligibility
 from madoguchi.rules.errors import RuleError
 from madoguchi.rules.fees import FeeReason
 from madoguchi.rules.procedures import ProcedureId
+from madoguchi.rules.stay import StayApplicant
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.domain import NotFound
-from madoguchi.web.labels import FEE_REASON_CHOICES, KIND_LABELS, STATE_LABELS, STATUS_LABELS
+from madoguchi.web.labels import (
+    FEE_REASON_CHOICES,
+    KIND_LABELS,
+    RESIDENT_NOTICES,
+    STATE_LABELS,
+    STATUS_LABELS,
+    STAY_APPLICANT_LABELS,
+)
 from madoguchi.web.security import StaffContext, checked_form, require_staff
 from madoguchi.web.staff_common import LayerError, back, cert_rows, parse_date, refused, today
 from madoguchi.web.templating import render
@@ -42,7 +50,6 @@ def router() -> APIRouter:
                 "names": {row.case.resident_id: row.resident for row in rows},
                 "kinds": KIND_LABELS,
                 "states": STATE_LABELS,
-                "fee_reasons": FEE_REASON_CHOICES,
                 "error": error,
             },
         )
@@ -83,7 +90,11 @@ def router() -> APIRouter:
 
     @r.get("/residents/{resident_id}")
     def resident(
-        request: Request, resident_id: str, ctx: StaffContext = Clerk, error: str | None = None
+        request: Request,
+        resident_id: str,
+        ctx: StaffContext = Clerk,
+        error: str | None = None,
+        notice: str | None = None,
     ) -> Response:
         on = today(request)
         view = request.app.state.container.views.resident(resident_id[:32])
@@ -103,6 +114,8 @@ def router() -> APIRouter:
                     CertKind.SIGN, birth=person.birth, on=on, adult_ward=person.adult_ward
                 ).eligible,
                 "fee_reasons": FEE_REASON_CHOICES,
+                "stay_applicants": STAY_APPLICANT_LABELS,
+                "notice": RESIDENT_NOTICES.get(notice or ""),
                 "error": error,
             },
         )
@@ -134,5 +147,45 @@ def router() -> APIRouter:
         except LayerError as exc:
             return refused(exc, url)
         return RedirectResponse(f"/staff/cases/{case.id}", status_code=303)
+
+    @r.post("/residents/{resident_id}/validity-change")
+    async def validity_change(
+        request: Request, resident_id: str, ctx: StaffContext = Clerk
+    ) -> Response:
+        """R-CARD-3: the card's expiry to the new end of stay; the holder's or a legal
+        representative's application goes on to the renewal case of the same visit."""
+        form = await checked_form(request)
+        url = f"/staff/residents/{resident_id[:32]}"
+        new_stay = parse_date(str(form.get("new_stay_until", "") or "")[:10])
+        if new_stay is None:
+            return back(url, "new_stay_required")
+        try:
+            applicant = StayApplicant(str(form.get("applicant", "")))
+        except ValueError:
+            return back(url, "unknown_stay_applicant")
+        try:
+            _, case = request.app.state.container.counter.change_validity(
+                resident_id[:32], new_stay_until=new_stay, applicant=applicant, actor=ctx.actor
+            )
+        except LayerError as exc:
+            return refused(exc, url)
+        if case is not None:
+            return RedirectResponse(f"/staff/cases/{case.id}", status_code=303)
+        return back(url, notice="validity_changed")
+
+    @r.post("/residents/{resident_id}/special-extension")
+    async def special_extension(
+        request: Request, resident_id: str, ctx: StaffContext = Clerk
+    ) -> Response:
+        """R-CARD-4: once, two months while a renewal of the stay is pending."""
+        await checked_form(request)
+        url = f"/staff/residents/{resident_id[:32]}"
+        try:
+            request.app.state.container.counter.extend_card_specially(
+                resident_id[:32], actor=ctx.actor
+            )
+        except LayerError as exc:
+            return refused(exc, url)
+        return back(url, notice="card_extended")
 
     return r
