@@ -104,6 +104,9 @@ SYSTEM_MESSAGES: dict[str, str] = {
     "stay_extension_used": "特例期間による有効期間の延長は1回だけです。すでに延長しています。",
     "unknown_stay_applicant": "申請する人（本人・法定代理人・同一世帯の方）を選んでください。",
     "new_stay_required": "在留カードに記載された新しい在留期間の満了日を入力してください。",
+    # R-FACE-1, R-FACE-2
+    "already_face_auth": "このカードはすでに顔認証マイナンバーカードです。",
+    "not_face_auth": "このカードは顔認証マイナンバーカードではありません。",
 }
 
 WEB_MESSAGES: dict[str, str] = {

@@ -35,6 +35,7 @@ from madoguchi.services.counter_base import (
     procedure_of,
 )
 from madoguchi.services.counter_errands import CounterErrands
+from madoguchi.services.counter_face import CounterFace
 from madoguchi.services.counter_issue import CounterIssuance
 from madoguchi.services.counter_stay import CounterStay, StayOutcome
 from madoguchi.services.domain import (
@@ -92,7 +93,7 @@ def sign_eligible(resident: Resident, on: date) -> bool:
     ).eligible
 
 
-class CounterService(CounterIssuance, CounterErrands, CounterStay):
+class CounterService(CounterIssuance, CounterErrands, CounterStay, CounterFace):
     # -- opening a case ----------------------------------------------------------------------
     def open_case(
         self,

@@ -136,19 +136,23 @@ class CounterIssuance(CounterBase):
             self._check_renewal_window(uow, case.card_id)
         resident = self._resident(uow, case.resident_id)
         today = self._today()
-        kinds = [
-            k
-            for k in (CertKind.AUTH, CertKind.SIGN)
-            if eligibility(
-                k, birth=resident.birth, on=today, adult_ward=resident.adult_ward
-            ).eligible
-        ]
         card = (
             lock.counter.card(case.card_id, for_update=True)
             if lock
             else uow.counter.card(case.card_id)
         )
         assert card is not None
+        kinds = [
+            k
+            for k in (CertKind.AUTH, CertKind.SIGN)
+            if eligibility(
+                k,
+                birth=resident.birth,
+                on=today,
+                adult_ward=resident.adult_ward,
+                face_auth_card=card.face_auth,  # R-FACE-1: no `sign` on a face-auth card
+            ).eligible
+        ]
         return resident, card, kinds, number
 
     def _check_letter(

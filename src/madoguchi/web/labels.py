@@ -37,6 +37,8 @@ STAY_APPLICANT_LABELS: dict[StayApplicant, str] = {
 RESIDENT_NOTICES: dict[str, str] = {
     "validity_changed": "カードの有効期限を変更しました。電子証明書は後日、本人または法定代理人の来庁で更新します。",
     "card_extended": "特例期間によりカードの有効期限を延長しました。",
+    "face_auth_on": "顔認証マイナンバーカードに切り替えました。署名用電子証明書は失効し、暗証番号はなくなりました。",
+    "face_auth_off": "通常のカードに戻し、暗証番号を設定しました。",
 }
 STATE_LABELS: dict[CaseState, str] = {
     CaseState.OPEN: "受付中",

@@ -14,6 +14,7 @@ from madoguchi.rules.cases import CaseKind
 from madoguchi.rules.eligibility import eligibility
 from madoguchi.rules.errors import RuleError
 from madoguchi.rules.fees import FeeReason
+from madoguchi.rules.pins import PinKind
 from madoguchi.rules.procedures import ProcedureId
 from madoguchi.rules.stay import StayApplicant
 from madoguchi.rules.validity import CertKind
@@ -187,5 +188,24 @@ def router() -> APIRouter:
         except LayerError as exc:
             return refused(exc, url)
         return back(url, notice="card_extended")
+
+    @r.post("/residents/{resident_id}/face-auth")
+    async def face_auth(request: Request, resident_id: str, ctx: StaffContext = Clerk) -> Response:
+        """R-FACE-1: to the face-authentication card; R-FACE-2: back, the PINs set."""
+        form = await checked_form(request)
+        url = f"/staff/residents/{resident_id[:32]}"
+        to_face = str(form.get("to", "")) == "face"
+        pins = {
+            PinKind.JUKI: str(form.get("juki_pin", "") or "")[:16],
+            PinKind.KENMEN: str(form.get("kenmen_pin", "") or "")[:16],
+            PinKind.AUTH: str(form.get("auth_pin", "") or "")[:16],
+        }
+        try:
+            request.app.state.container.counter.switch_face_auth(
+                resident_id[:32], to_face_auth=to_face, actor=ctx.actor, pins=pins
+            )
+        except LayerError as exc:
+            return refused(exc, url)
+        return back(url, notice="face_auth_on" if to_face else "face_auth_off")
 
     return r
