@@ -6,6 +6,7 @@ Codes are stable English (logs, the API's ``detail``); a person reads the Japane
 from __future__ import annotations
 
 from madoguchi.relying.messages import RELYING_MESSAGES
+from madoguchi.rules.abroad import AbroadRefusal
 from madoguchi.rules.messages import ERROR_MESSAGES as RULE_MESSAGES
 from madoguchi.rules.pins import PinProblem
 
@@ -104,6 +105,13 @@ SYSTEM_MESSAGES: dict[str, str] = {
     "stay_extension_used": "特例期間による有効期間の延長は1回だけです。すでに延長しています。",
     "unknown_stay_applicant": "申請する人（本人・法定代理人・同一世帯の方）を選んでください。",
     "new_stay_required": "在留カードに記載された新しい在留期間の満了日を入力してください。",
+    # R-ABROAD-1…3
+    **{f"abroad_{r.value}": r.message for r in AbroadRefusal},
+    "no_move_abroad_notice": "国外転出届が出ていません。先に国外転出届を受け付けてください。",
+    "move_abroad_not_yet": "転出予定日がまだ来ていません。国外転出は転出日以降に記録します。",
+    "abroad_sign_not_eligible": "この方には署名用電子証明書を発行できません（15歳未満、または成年被後見人）。",
+    "unknown_abroad_applicant": "申請する人（本人・同一世帯の方または法定代理人・その他の代理人）を選んでください。",
+    "move_out_required": "転出予定日を入力してください。",
     # R-FACE-1, R-FACE-2
     "already_face_auth": "このカードはすでに顔認証マイナンバーカードです。",
     "not_face_auth": "このカードは顔認証マイナンバーカードではありません。",

@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import date
 
 from madoguchi.card.errors import PinLocked, WrongPin
+from madoguchi.rules.abroad import AbroadApplicant
 from madoguchi.rules.cases import CaseEvent, CaseKind, CaseState, next_case_state
 from madoguchi.rules.dates import jst_date
 from madoguchi.rules.eligibility import eligibility
@@ -27,6 +28,7 @@ from madoguchi.rules.procedures import Applicant, Purpose, Step
 from madoguchi.rules.stay import StayApplicant
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.audit import Actor
+from madoguchi.services.counter_abroad import CounterAbroad
 from madoguchi.services.counter_base import (
     Issued,
     checked_pin,
@@ -93,7 +95,7 @@ def sign_eligible(resident: Resident, on: date) -> bool:
     ).eligible
 
 
-class CounterService(CounterIssuance, CounterErrands, CounterStay, CounterFace):
+class CounterService(CounterIssuance, CounterErrands, CounterStay, CounterFace, CounterAbroad):
     # -- opening a case ----------------------------------------------------------------------
     def open_case(
         self,
@@ -104,6 +106,7 @@ class CounterService(CounterIssuance, CounterErrands, CounterStay, CounterFace):
         idempotency_key: str | None = None,
         fee_reason: FeeReason | None = None,
         moved_abroad_on: date | None = None,
+        abroad_sign: bool = False,
     ) -> Case:
         """Open a case at the counter; refused at a branch office (R-PROC-0) and, for a
         renewal, outside the window (R-PROC-3). ``fee_reason`` says why the card is in hand
@@ -120,9 +123,10 @@ class CounterService(CounterIssuance, CounterErrands, CounterStay, CounterFace):
                         )
                     return existing
                 resident = self._resident(uow, resident_id)
-                if resident.status is not ResidentStatus.RESIDENT:
-                    raise Refused("not_resident", f"resident status is {resident.status.value}")
                 card = self._card_for(uow, kind, resident_id)
+                abroad = abroad_sign and card.abroad_since is not None  # R-ABROAD-3
+                if resident.status is not ResidentStatus.RESIDENT and not abroad:
+                    raise Refused("not_resident", f"resident status is {resident.status.value}")
                 if kind.procedure is not None and sign_eligible(resident, self._today()):
                     self._check_certificate_text(resident)  # R-X509-2: refused at once
                 if is_renewal(kind):
@@ -142,6 +146,7 @@ class CounterService(CounterIssuance, CounterErrands, CounterStay, CounterFace):
                     opened_at=self.clock(),
                     idempotency_key=idempotency_key,
                     fee_reason=reason,
+                    abroad_sign=abroad_sign,
                 )
                 uow.counter.add_case(case)
                 detail: dict[str, object] = {"kind": kind.value}
@@ -150,6 +155,15 @@ class CounterService(CounterIssuance, CounterErrands, CounterStay, CounterFace):
                 self._audit(uow, actor, "case.open", case=case, detail=detail)
                 uow.commit()
             return case
+
+    def open_abroad_sign_case(
+        self, resident_id: str, *, applicant: AbroadApplicant, actor: Actor
+    ) -> Case:
+        """R-ABROAD-3: the 国外転出者向け signing certificate — who may apply on this day
+        decides the procedure (P1, or P2 with the inquiry letter before the move-out)."""
+        with self.refusals_logged(actor, resident_id=resident_id):
+            kind = CaseKind(self.abroad_sign_case_kind(resident_id, applicant))
+        return self.open_case(kind=kind, resident_id=resident_id, actor=actor, abroad_sign=True)
 
     def change_validity(
         self,

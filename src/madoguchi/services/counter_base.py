@@ -12,7 +12,7 @@ from datetime import date
 
 from madoguchi.card.errors import CardError
 from madoguchi.pki.errors import UnsupportedCharacter
-from madoguchi.pki.facts import certificate_fields
+from madoguchi.pki.facts import HolderFacts, certificate_fields
 from madoguchi.pki.records import CertRecord
 from madoguchi.rules.cases import CaseEvent, CaseKind, next_case_state
 from madoguchi.rules.dates import jst_date
@@ -148,11 +148,20 @@ class CounterBase:
             raise NotFound("unknown_resident", f"no resident {resident_id}")
         return resident
 
-    def _check_certificate_text(self, resident: Resident) -> None:
+    def _facts_of(self, resident: Resident, case: Case | None = None) -> HolderFacts:
+        """The four facts of a signing certificate: the registry's, or — for the 国外転出者向け
+        one (R-ABROAD-3) — with the address the 戸籍の附票 records."""
+        if case is not None and case.abroad_sign and resident.fuhyo_address:
+            return HolderFacts.create(
+                resident.name, resident.gender, resident.birth, resident.fuhyo_address
+            )
+        return self.registry.facts(resident)
+
+    def _check_certificate_text(self, resident: Resident, case: Case | None = None) -> None:
         """R-X509-2: the name and address can be written in the signing certificate (each
         character inside JIS X 0208/0212 or with a substitute); else UnsupportedCharacter,
         whose message names the character — before any key is made on the card."""
-        certificate_fields(self.registry.facts(resident))
+        certificate_fields(self._facts_of(resident, case))
 
     def _check_renewal_window(self, uow: ReadOnlyUnitOfWork, card_id: str) -> None:
         current = current_certificates(uow, card_id)

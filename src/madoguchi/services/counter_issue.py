@@ -4,7 +4,9 @@ and the receipt recorded — the database part in one short transaction."""
 
 from __future__ import annotations
 
-from madoguchi.rules.cases import CaseEvent, CaseState, next_case_state
+from dataclasses import replace
+
+from madoguchi.rules.cases import CaseEvent, CaseKind, CaseState, next_case_state
 from madoguchi.rules.dates import jst_date
 from madoguchi.rules.eligibility import eligibility
 from madoguchi.rules.errors import RuleInputError
@@ -53,7 +55,7 @@ class CounterIssuance(CounterBase):
                     return self._issued_view(reader, case)
                 resident, card, kinds, _ = self._issue_checks(reader, case, letter_number)
             if CertKind.SIGN in kinds:
-                self._check_certificate_text(resident)  # R-X509-2, before any key is made
+                self._check_certificate_text(resident, case)  # R-X509-2, before any key
             if CertKind.SIGN in kinds and sign is None:
                 raise RuleInputError(
                     "sign_password_required",
@@ -82,8 +84,11 @@ class CounterIssuance(CounterBase):
                     card=card,
                     resident=resident,
                     kinds=kinds,
-                    facts=self.registry.facts(resident),
+                    facts=self._facts_of(resident, case),
                 )
+                if case.abroad_sign and CertKind.SIGN in result.issued:  # R-ABROAD-2/3
+                    serial = result.issued[CertKind.SIGN].serial_hex
+                    card = uow.counter.update_card(replace(card, abroad_sign_serial=serial))
                 fee = fee_on(today, config.fee_schedule, reason=case.fee_reason)  # R-FEE
                 seq = uow.pki.next_value(f"receipt:{today:%Y%m%d}")
                 receipt = f"RC{today:%Y%m%d}-{seq:05d}"
@@ -153,6 +158,15 @@ class CounterIssuance(CounterBase):
                 face_auth_card=card.face_auth,  # R-FACE-1: no `sign` on a face-auth card
             ).eligible
         ]
+        if case.abroad_sign:  # R-ABROAD-3: the 国外転出者向け sign certificate alone
+            kinds = [k for k in kinds if k is CertKind.SIGN]
+            if not kinds:
+                raise Refused("abroad_sign_not_eligible", "no sign certificate for this holder")
+            move_out = resident.moved_abroad_on
+            if case.kind is CaseKind.P2 and move_out is not None and today >= move_out:
+                raise Refused(
+                    "abroad_proxy_after_move_out", "a proxy's case must end before the move-out"
+                )
         return resident, card, kinds, number
 
     def _check_letter(

@@ -75,6 +75,7 @@ class CardStatus(StrEnum):
     LOST = "lost"  # certificates held (一時保留)
     RETURNED = "returned"
     REPLACED = "replaced"
+    LAPSED = "lapsed"  # R-ABROAD-1: lapsed at a move abroad without continued use
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,7 @@ class Resident:
     nationality: str = "jp"  # jp or foreign (R-ABROAD-1, R-CARD-2)
     stay_until: date | None = None  # R-CARD-2: the end of the period of stay, if any
     moved_abroad_on: date | None = None  # R-ABROAD: the move-out date abroad (戸籍の附票)
+    fuhyo_address: str = ""  # R-ABROAD-3: the address the 戸籍の附票 records ("": none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +112,7 @@ class Card:
     face_auth: bool = False  # R-FACE-1: 顔認証マイナンバーカード (no PINs, no sign)
     abroad_since: date | None = None  # R-ABROAD-1: in continued use abroad since the move-out
     remarks: tuple[str, ...] = ()  # the card's remarks field (追記欄), in order
+    abroad_sign_serial: str | None = None  # R-ABROAD-3: the 国外転出者向け sign certificate
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +135,7 @@ class Case:
     fee_due: int | None = None
     receipt_no: str | None = None
     fee_reason: FeeReason | None = None  # R-FEE: why the card is in hand (None: not said)
+    abroad_sign: bool = False  # R-ABROAD-3: the 国外転出者向け sign certificate is issued
     idempotency_key: str | None = None
     version: int = 1
 

@@ -41,6 +41,7 @@ class ResidentRow(Base):
     nationality: Mapped[str] = mapped_column(String(8), default="jp", server_default="jp")
     stay_until: Mapped[date | None] = mapped_column(Date)  # R-CARD-2: end of period of stay
     moved_abroad_on: Mapped[date | None] = mapped_column(Date)  # R-ABROAD: 国外転出の日
+    fuhyo_address: Mapped[str | None] = mapped_column(String(200))  # R-ABROAD-3: 戸籍の附票
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 
@@ -60,6 +61,7 @@ class CardRow(Base):
     face_auth: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     abroad_since: Mapped[date | None] = mapped_column(Date)
     remarks: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    abroad_sign_serial: Mapped[str | None] = mapped_column(String(40))  # R-ABROAD-2/3
 
 
 class CaseRow(Base):
@@ -83,6 +85,7 @@ class CaseRow(Base):
     fee_due: Mapped[int | None] = mapped_column(Integer)
     receipt_no: Mapped[str | None] = mapped_column(String(32), unique=True)
     fee_reason: Mapped[str | None] = mapped_column(String(32))  # R-FEE: why the card is in hand
+    abroad_sign: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     idempotency_key: Mapped[str | None] = mapped_column(String(100))
     version: Mapped[int] = mapped_column(Integer, default=1)
 

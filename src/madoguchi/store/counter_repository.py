@@ -54,6 +54,7 @@ def _resident(r: ResidentRow) -> Resident:
         r.nationality or "jp",
         r.stay_until,
         r.moved_abroad_on,
+        r.fuhyo_address or "",
     )
 
 
@@ -71,6 +72,7 @@ def _card(r: CardRow) -> Card:
         bool(r.face_auth),
         r.abroad_since,
         tuple(json.loads(r.remarks or "[]")),
+        r.abroad_sign_serial,
     )
 
 
@@ -83,6 +85,7 @@ def _card_values(c: Card) -> dict[str, object]:
         "face_auth": c.face_auth,
         "abroad_since": c.abroad_since,
         "remarks": json.dumps(list(c.remarks), ensure_ascii=False),
+        "abroad_sign_serial": c.abroad_sign_serial,
     }
 
 
@@ -106,6 +109,7 @@ def _case(r: CaseRow) -> Case:
         fee_due=r.fee_due,
         receipt_no=r.receipt_no,
         fee_reason=FeeReason(r.fee_reason) if r.fee_reason else None,
+        abroad_sign=bool(r.abroad_sign),
         idempotency_key=r.idempotency_key,
         version=r.version,
     )
@@ -137,6 +141,7 @@ class CounterRepository(AuditLog):
                 nationality=r.nationality,
                 stay_until=r.stay_until,
                 moved_abroad_on=r.moved_abroad_on,
+                fuhyo_address=r.fuhyo_address or None,
                 version=r.version,
             )
         )
@@ -192,6 +197,7 @@ class CounterRepository(AuditLog):
                 nationality=r.nationality,
                 stay_until=r.stay_until,
                 moved_abroad_on=r.moved_abroad_on,
+                fuhyo_address=r.fuhyo_address or None,
                 version=r.version + 1,
             )
         )
@@ -254,6 +260,7 @@ class CounterRepository(AuditLog):
                 items=json.dumps(c.items),
                 documents=json.dumps(c.documents),
                 fee_reason=c.fee_reason.value if c.fee_reason else None,
+                abroad_sign=c.abroad_sign,
                 idempotency_key=c.idempotency_key,
                 version=1,
             )

@@ -55,6 +55,9 @@ def runtime_messages() -> Iterator[str]:
     yield from labels.FEE_REASON_CHOICES.values()
     yield from labels.STAY_APPLICANT_LABELS.values()
     yield from labels.RESIDENT_NOTICES.values()
+    from madoguchi.rules.abroad import AbroadApplicant
+
+    yield from (a.label for a in AbroadApplicant)
     yield from labels.STATE_LABELS.values()
     yield from labels.STATUS_LABELS.values()
     yield from labels.REFUSAL_REASONS

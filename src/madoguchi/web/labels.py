@@ -39,6 +39,8 @@ RESIDENT_NOTICES: dict[str, str] = {
     "card_extended": "特例期間によりカードの有効期限を延長しました。",
     "face_auth_on": "顔認証マイナンバーカードに切り替えました。署名用電子証明書は失効し、暗証番号はなくなりました。",
     "face_auth_off": "通常のカードに戻し、暗証番号を設定しました。",
+    "abroad_noticed": "国外転出届を受け付けました。転出日以降に「国外転出を記録する」を押してください。",
+    "abroad_recorded": "国外転出を記録しました。",
 }
 STATE_LABELS: dict[CaseState, str] = {
     CaseState.OPEN: "受付中",
@@ -126,6 +128,7 @@ CARD_STATUS_LABELS = {
     "lost": "紛失（電子証明書は一時保留）",
     "returned": "返納",
     "replaced": "再交付により無効",
+    "lapsed": "国外転出により失効",
 }
 
 #: National holidays as jpholiday names them (the public calendar shows them; English through

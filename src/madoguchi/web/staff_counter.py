@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from madoguchi.pki.facts import normalize_text
+from madoguchi.rules.abroad import AbroadApplicant
 from madoguchi.rules.cases import CaseKind
 from madoguchi.rules.eligibility import eligibility
 from madoguchi.rules.errors import RuleError
@@ -116,6 +117,7 @@ def router() -> APIRouter:
                 ).eligible,
                 "fee_reasons": FEE_REASON_CHOICES,
                 "stay_applicants": STAY_APPLICANT_LABELS,
+                "abroad_applicants": {a.value: a.label for a in AbroadApplicant},
                 "notice": RESIDENT_NOTICES.get(notice or ""),
                 "error": error,
             },
@@ -188,6 +190,62 @@ def router() -> APIRouter:
         except LayerError as exc:
             return refused(exc, url)
         return back(url, notice="card_extended")
+
+    @r.post("/residents/{resident_id}/move-abroad")
+    async def move_abroad(
+        request: Request, resident_id: str, ctx: StaffContext = Clerk
+    ) -> Response:
+        """R-ABROAD-1: the move-out notice abroad, with or without continued use."""
+        form = await checked_form(request)
+        url = f"/staff/residents/{resident_id[:32]}"
+        move_out = parse_date(str(form.get("move_out", "") or "")[:10])
+        if move_out is None:
+            return back(url, "move_out_required")
+        try:
+            request.app.state.container.counter.notify_move_abroad(
+                resident_id[:32],
+                move_out=move_out,
+                continued=bool(form.get("continued")),
+                destination=str(form.get("destination", "") or "")[:100],
+                actor=ctx.actor,
+            )
+        except LayerError as exc:
+            return refused(exc, url)
+        return back(url, notice="abroad_noticed")
+
+    @r.post("/residents/{resident_id}/move-abroad/record")
+    async def record_abroad(
+        request: Request, resident_id: str, ctx: StaffContext = Clerk
+    ) -> Response:
+        """R-ABROAD-2: the move abroad takes effect; the registry event revokes."""
+        await checked_form(request)
+        url = f"/staff/residents/{resident_id[:32]}"
+        try:
+            request.app.state.container.counter.record_move_abroad(
+                resident_id[:32], actor=ctx.actor
+            )
+        except LayerError as exc:
+            return refused(exc, url)
+        return back(url, notice="abroad_recorded")
+
+    @r.post("/residents/{resident_id}/abroad-sign")
+    async def abroad_sign(
+        request: Request, resident_id: str, ctx: StaffContext = Clerk
+    ) -> Response:
+        """R-ABROAD-3: the 国外転出者向け signing certificate's case."""
+        form = await checked_form(request)
+        url = f"/staff/residents/{resident_id[:32]}"
+        try:
+            applicant = AbroadApplicant(str(form.get("applicant", "")))
+        except ValueError:
+            return back(url, "unknown_abroad_applicant")
+        try:
+            case = request.app.state.container.counter.open_abroad_sign_case(
+                resident_id[:32], applicant=applicant, actor=ctx.actor
+            )
+        except LayerError as exc:
+            return refused(exc, url)
+        return RedirectResponse(f"/staff/cases/{case.id}", status_code=303)
 
     @r.post("/residents/{resident_id}/face-auth")
     async def face_auth(request: Request, resident_id: str, ctx: StaffContext = Clerk) -> Response:

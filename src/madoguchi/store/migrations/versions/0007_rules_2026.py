@@ -22,12 +22,16 @@ def upgrade() -> None:
     # null for the cases already there: their fee was the schedule's alone (R-PROC-4)
     with op.batch_alter_table("cases") as batch:
         batch.add_column(sa.Column("fee_reason", sa.String(length=32), nullable=True))
+        batch.add_column(
+            sa.Column("abroad_sign", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
     with op.batch_alter_table("residents") as batch:
         batch.add_column(
             sa.Column("nationality", sa.String(length=8), nullable=False, server_default="jp")
         )
         batch.add_column(sa.Column("stay_until", sa.Date(), nullable=True))
         batch.add_column(sa.Column("moved_abroad_on", sa.Date(), nullable=True))
+        batch.add_column(sa.Column("fuhyo_address", sa.String(length=200), nullable=True))
     with op.batch_alter_table("cards") as batch:
         batch.add_column(
             sa.Column("limited_by_stay", sa.Boolean(), nullable=False, server_default=sa.false())
@@ -41,11 +45,13 @@ def upgrade() -> None:
         )
         batch.add_column(sa.Column("abroad_since", sa.Date(), nullable=True))
         batch.add_column(sa.Column("remarks", sa.Text(), nullable=False, server_default="[]"))
+        batch.add_column(sa.Column("abroad_sign_serial", sa.String(length=40), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("cards") as batch:
         for name in (
+            "abroad_sign_serial",
             "remarks",
             "abroad_since",
             "face_auth",
@@ -55,7 +61,8 @@ def downgrade() -> None:
         ):
             batch.drop_column(name)
     with op.batch_alter_table("residents") as batch:
-        for name in ("moved_abroad_on", "stay_until", "nationality"):
+        for name in ("fuhyo_address", "moved_abroad_on", "stay_until", "nationality"):
             batch.drop_column(name)
     with op.batch_alter_table("cases") as batch:
+        batch.drop_column("abroad_sign")
         batch.drop_column("fee_reason")
