@@ -79,7 +79,7 @@ SYSTEM_MESSAGES: dict[str, str] = {
     "no_card": "有効なマイナンバーカードがありません。",
     "items_missing": "必要な書類がそろっていません。",
     "holder_id_insufficient": "本人の本人確認書類が足りません。",
-    "proxy_id_insufficient": "代理人の本人確認書類が足りません（顔写真つき1点、または健康保険証など2点）。",
+    "proxy_id_insufficient": "代理人の本人確認書類が足りません（顔写真つき1点、または資格確認書など2点）。",
     "pin_required": "本人に住民基本台帳用暗証番号を入力してもらってください。",
     "wrong_pin": "暗証番号が違います。",
     "pin_locked": "暗証番号がロックされています。顔写真つきの本人確認書類で初期化の手続きをしてください。",

@@ -41,8 +41,8 @@ ITEM_LABELS: dict[Item, str] = {
 
 ITEM_NOTES: dict[Item, str] = {
     Item.HOLDER_PIN: "カードで暗証番号を確認します。",
-    Item.HOLDER_ID: "官公署が発行した顔写真つきの証明書（運転免許証など）、または健康保険証（資格確認書）など1点",
-    Item.PROXY_ID: "官公署が発行した顔写真つきの証明書（運転免許証など）1点、または健康保険証（資格確認書）など2点",
+    Item.HOLDER_ID: "官公署が発行した顔写真つきの証明書（運転免許証など）、または資格確認書など1点",
+    Item.PROXY_ID: "官公署が発行した顔写真つきの証明書（運転免許証など）1点、または資格確認書など2点",
     Item.INQUIRY_REPLY: "有効期限通知書と一体です。本人の署名・押印と暗証番号の記入が必要です。",
     Item.INQUIRY_LETTER: "市から本人の住所あてに送付したもの。本人の署名・押印が必要です。",
     Item.POWER_OF_ATTORNEY: "照会書（または照会書兼回答書）と一体です。本人の署名・押印が必要です。",
@@ -97,7 +97,7 @@ ID_DOCUMENT_LABELS: dict[IdDocumentKind, str] = {
     IdDocumentKind.DRIVING_RECORD_CERTIFICATE: "運転経歴証明書",
     IdDocumentKind.DISABILITY_CERTIFICATE: "身体障害者手帳（顔写真つき）",
     IdDocumentKind.OTHER_PHOTO: "その他官公署発行の顔写真つき証明書",
-    IdDocumentKind.HEALTH_INSURANCE: "健康保険の資格確認書（健康保険証）",
+    IdDocumentKind.HEALTH_INSURANCE: "健康保険の資格確認書",
     IdDocumentKind.PENSION_BOOK: "年金手帳",
     IdDocumentKind.PENSION_CERTIFICATE: "年金証書",
     IdDocumentKind.OTHER_NON_PHOTO: "その他の書類（顔写真なし）",
@@ -129,7 +129,7 @@ def id_documents_accepted(role: IdRole, documents: Iterable[IdDocumentKind]) -> 
         if kinds:
             return IdCheck(True, "本人確認書類を確認しました。")
         return IdCheck(
-            False, "本人の本人確認書類（顔写真つきの証明書、または健康保険証など）が1点必要です。"
+            False, "本人の本人確認書類（顔写真つきの証明書、または資格確認書など）が1点必要です。"
         )
     if any(k.photo for k in kinds):
         return IdCheck(True, "代理人の顔写真つき本人確認書類を確認しました。")
@@ -140,5 +140,5 @@ def id_documents_accepted(role: IdRole, documents: Iterable[IdDocumentKind]) -> 
             False, "顔写真のない書類は2点必要です。もう1点、種類の異なる書類を確認してください。"
         )
     return IdCheck(
-        False, "代理人の本人確認書類（顔写真つき1点、または健康保険証など2点）が必要です。"
+        False, "代理人の本人確認書類（顔写真つき1点、または資格確認書など2点）が必要です。"
     )
