@@ -56,8 +56,10 @@ def runtime_messages() -> Iterator[str]:
     yield from labels.STAY_APPLICANT_LABELS.values()
     yield from labels.RESIDENT_NOTICES.values()
     from madoguchi.rules.abroad import AbroadApplicant
+    from madoguchi.rules.pins import KIOSK_RESET_TEXT
 
     yield from (a.label for a in AbroadApplicant)
+    yield KIOSK_RESET_TEXT
     yield from labels.STATE_LABELS.values()
     yield from labels.STATUS_LABELS.values()
     yield from labels.REFUSAL_REASONS

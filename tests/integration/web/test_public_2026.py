@@ -30,7 +30,7 @@ def test_the_checklist_offers_the_situations_of_2026(web: Browser) -> None:
     # R-PIN-3
     pin = text_of(section(page, "situation-pin-locked"))
     assert "コンビニエンスストアのキオスク端末" in pin and "JPKI暗証番号リセット" in pin
-    assert "住民基本台帳用と券面事項入力補助用の暗証番号は窓口だけ" in pin
+    assert "住民基本台帳用と券面事項入力補助用の暗証番号は、窓口でだけ初期化できます" in pin
     assert "資格確認書" in other
 
 
