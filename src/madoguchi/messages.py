@@ -115,6 +115,7 @@ SYSTEM_MESSAGES: dict[str, str] = {
     # R-FACE-1, R-FACE-2
     "already_face_auth": "このカードはすでに顔認証マイナンバーカードです。",
     "not_face_auth": "このカードは顔認証マイナンバーカードではありません。",
+    "face_auth_no_pin": "顔認証マイナンバーカードには暗証番号がありません。本人確認書類で本人確認をしてください。",
 }
 
 WEB_MESSAGES: dict[str, str] = {

@@ -234,6 +234,7 @@ class CounterService(CounterIssuance, CounterErrands, CounterStay, CounterFace, 
             if case.state.final:
                 raise Refused("case_closed", f"the case is {case.state.value}")
             if Item.HOLDER_PIN in items:
+                self._require_pin_card(case)  # R-FACE-1: ID documents instead
                 # on the card (its PIN hashing takes a card's time), outside any transaction
                 self._verify_juki_pin(case, pin)
             with self.uow_factory() as uow:
@@ -267,6 +268,15 @@ class CounterService(CounterIssuance, CounterErrands, CounterStay, CounterFace, 
             raise Refused(
                 "pin_locked", "the PIN is locked: reset at the counter with photo ID"
             ) from exc
+
+    def _require_pin_card(self, case: Case) -> None:
+        """R-FACE-1: a face-authentication card has no 住基 PIN: the holder shows ID."""
+        if case.card_id is None:
+            return
+        with self.uow_factory.read_only() as reader:
+            card = reader.counter.card(case.card_id)
+        if card is not None and card.face_auth:
+            raise Refused("face_auth_no_pin", "a face-authentication card has no PIN")
 
     def mail_inquiry_letter(self, case_id: str, actor: Actor) -> InquiryLetter:
         """P2/P5, end of the first visit: an inquiry letter to the registered address (R-PROC-2)."""

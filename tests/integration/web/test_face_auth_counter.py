@@ -13,7 +13,7 @@ from madoguchi.rules.pins import PinKind
 from madoguchi.rules.revocation import CertStatus, RevocationReason
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.domain import Card
-from tests.integration.web.test_counter_pages import resident_id
+from tests.integration.web.test_counter_pages import open_case, record, resident_id
 from tests.support.web import browser
 
 NAME = "帯広"
@@ -69,3 +69,12 @@ def test_r_face_1_the_switch_and_r_face_2_the_way_back(fresh: Container) -> None
     api.verify(PinKind.JUKI, "2468")
     api.verify(PinKind.AUTH, "9753")
     assert not api.pin_is_set(PinKind.SIGN)  # the sign password comes with a sign certificate
+
+
+def test_r_face_1_a_face_auth_card_takes_id_documents_not_a_pin(fresh: Container) -> None:
+    """The demo's 顔認 たかし: the 住基 PIN cannot stand for ID at the counter."""
+    b = browser(fresh)
+    b.login("clerk")
+    case_id = open_case(b, resident_id(fresh, "顔認"), "P1")
+    r = record(b, case_id, visit="1", items=["card", "holder_pin"], juki_pin="1234")
+    assert 'data-code="face_auth_no_pin"' in r.text and "本人確認書類" in r.text
