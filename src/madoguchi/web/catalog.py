@@ -60,6 +60,9 @@ def runtime_messages() -> Iterator[str]:
 
     yield from (a.label for a in AbroadApplicant)
     yield KIOSK_RESET_TEXT
+    from madoguchi.rules.fees import FeeReason
+
+    yield from (r.label for r in FeeReason)
     yield from labels.STATE_LABELS.values()
     yield from labels.STATUS_LABELS.values()
     yield from labels.REFUSAL_REASONS

@@ -67,6 +67,8 @@ def test_r_abroad_1_2_3_continued_use_and_the_abroad_sign_certificate(fresh: Con
     m = CASE_RE.search(str(r.url))
     assert m, r.text[:800]
     case_id = m.group(1)
+    case_page = b.get(f"/staff/cases/{case_id}").text
+    assert 'data-testid="abroad-sign-case"' in case_page and "アメリカ合衆国" in case_page
     record(b, case_id, visit="1", items=["card", "holder_pin"], juki_pin=DEMO_JUKI_PIN)
     assert "電子証明書を発行しました" in issue(b, case_id).text
     card = card_of(fresh, name)

@@ -48,6 +48,8 @@ def test_r_fee_2_a_reissue_through_the_holders_doing_costs_200_yen_and_the_recei
     page = b.get(f"/staff/residents/{resident_id(fresh, '柏林台')}").text
     assert 'data-testid="fee-reason"' in page and "本人の事由" in page
     case_id = open_with_reason(b, resident_id(fresh, "柏林台"), "reissue")
+    case_page = b.get(f"/staff/cases/{case_id}").text
+    assert 'data-testid="fee-reason"' in case_page and "本人の事由" in case_page
     done = issue_p1(b, case_id)
     assert "電子証明書を発行しました" in done
     with fresh.uow() as uow:
