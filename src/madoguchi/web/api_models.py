@@ -100,7 +100,11 @@ class CardOut(BaseModel):
     resident_id: str
     created: date
     expires: date
-    status: str = Field(description="active / lost / returned / replaced")
+    status: str = Field(description="active / lost / returned / replaced / lapsed")
+    limited_by_stay: bool = Field(False, description="R-CARD-2: ends with the period of stay")
+    face_auth: bool = Field(False, description="R-FACE-1: a face-authentication card")
+    abroad_since: date | None = Field(None, description="R-ABROAD-1: in continued use abroad")
+    remarks: list[str] = Field(default_factory=list, description="the remarks field (追記欄)")
 
 
 class CertificateOut(BaseModel):

@@ -55,6 +55,10 @@ def _card_out(c: Card) -> CardOut:
         created=c.created,
         expires=c.expires,
         status=c.status.value,
+        limited_by_stay=c.limited_by_stay,
+        face_auth=c.face_auth,
+        abroad_since=c.abroad_since,
+        remarks=list(c.remarks),
     )
 
 
