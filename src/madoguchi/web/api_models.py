@@ -237,13 +237,8 @@ class CaseCreate(ApiIn):
         ]
         | None
     ) = Field(None, description="a retried request with the same key returns the same case")
-    fee_reason: FeeReason | None = Field(
-        None,
-        description="R-FEE: why the card is in hand (P1/P2; default new; renewals: renewal)",
-    )
-    moved_abroad_on: date | None = Field(
-        None, description="the move-out date abroad, for fee_reason abroad_reissue_90d"
-    )
+    fee_reason: FeeReason | None = Field(None, description="R-FEE: why the card is in hand")
+    moved_abroad_on: date | None = Field(None, description="for abroad_reissue_90d")
 
 
 class VisitIn(ApiIn):
