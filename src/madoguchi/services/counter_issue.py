@@ -4,6 +4,7 @@ and the receipt recorded — the database part in one short transaction."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import replace
 
 from madoguchi.rules.cases import CaseEvent, CaseKind, CaseState, next_case_state
@@ -20,6 +21,12 @@ from madoguchi.services.counter_base import CounterBase, Issued, checked_pin, is
 from madoguchi.services.domain import Card, Case, ConcurrentUpdate, Refused, Resident
 from madoguchi.services.ports import ReadOnlyUnitOfWork, UnitOfWork
 from madoguchi.services.registry import current_certificates
+
+
+def one_time_pin() -> str:
+    """R-FACE-1: the auth key of a face-authentication card is generated and proves
+    possession under a PIN that exists only during the issuance (then cleared)."""
+    return f"{secrets.randbelow(10_000):04d}"
 
 
 class CounterIssuance(CounterBase):
@@ -47,7 +54,7 @@ class CounterIssuance(CounterBase):
         and (3) ends in ConcurrentUpdate, and the card work done in (2) is dropped."""
         with self.refusals_logged(actor, case_id=case_id):
             config = self._check_office(actor)
-            auth = checked_pin(PinKind.AUTH, auth_pin)
+            auth = checked_pin(PinKind.AUTH, auth_pin) if auth_pin else None
             sign = checked_pin(PinKind.SIGN, sign_password) if sign_password else None
             with self.uow_factory.read_only() as reader:
                 case = self._read_case(reader, case_id)
@@ -61,9 +68,15 @@ class CounterIssuance(CounterBase):
                     "sign_password_required",
                     "署名用電子証明書の暗証番号（英数字6〜16文字）を入力してください。",
                 )
+            if card.face_auth:  # R-FACE-1: no PIN stays on the card
+                auth = one_time_pin()
+            elif auth is None:
+                auth = checked_pin(PinKind.AUTH, auth_pin)  # the format's refusal
             seen_version = card.version
             pins = {CertKind.AUTH: auth, **({CertKind.SIGN: sign} if sign else {})}
             prepared = self.cards.prepare_issuance(card.id, kinds, pins)
+            if card.face_auth:  # the proof of possession is signed: the PIN goes again
+                prepared.api.clear_pin(PinKind.AUTH)
             with self.uow_factory() as uow:
                 case = self._case(uow, case_id)
                 if case.state is CaseState.ISSUED:  # the same request, retried meanwhile

@@ -56,7 +56,11 @@ def case_context(view: CaseView, on: Any) -> dict[str, Any]:
         "issue_step": visit is not None and visit.step is Step.ISSUE,
         "sign_eligible": person is not None
         and eligibility(
-            CertKind.SIGN, birth=person.birth, on=on, adult_ward=person.adult_ward
+            CertKind.SIGN,
+            birth=person.birth,
+            on=on,
+            adult_ward=person.adult_ward,
+            face_auth_card=bool(view.card and view.card.face_auth),  # R-FACE-1
         ).eligible,
         "kinds": KIND_LABELS,
         "states": STATE_LABELS,

@@ -78,3 +78,26 @@ def test_r_face_1_a_face_auth_card_takes_id_documents_not_a_pin(fresh: Container
     case_id = open_case(b, resident_id(fresh, "顔認"), "P1")
     r = record(b, case_id, visit="1", items=["card", "holder_pin"], juki_pin="1234")
     assert 'data-code="face_auth_no_pin"' in r.text and "本人確認書類" in r.text
+
+
+def test_r_face_1_a_face_auth_card_gets_its_auth_certificate_without_a_pin(
+    fresh: Container,
+) -> None:
+    """ID documents instead of a PIN; the auth key proves possession under a PIN that exists
+    only during the issuance; no `sign` certificate; the card keeps no PIN."""
+    b = browser(fresh)
+    b.login("clerk")
+    case_id = open_case(b, resident_id(fresh, "顔認"), "P1")
+    record(b, case_id, visit="1", items=["card", "holder_id"], holder_documents=["passport"])
+    page = b.get(f"/staff/cases/{case_id}").text
+    assert 'data-testid="face-auth-issue"' in page and 'id="auth_pin"' not in page
+    assert 'id="sign_password"' not in page
+    r = b.post_form(f"/staff/cases/{case_id}", f"/staff/cases/{case_id}/issue", {"no_sign": "1"})
+    assert "電子証明書を発行しました" in r.text, r.text[:600]
+    with fresh.uow() as uow:
+        (resident,) = uow.counter.find_residents(name="顔認")
+        (card,) = uow.counter.cards_of(resident.id)
+        good = [r for r in uow.pki.certificates_of_card(card.id) if r.status is CertStatus.GOOD]
+    assert [r.kind for r in good] == [CertKind.AUTH]
+    api = JpkiCard(fresh.card_side.load(card.id))
+    assert not any(api.pin_is_set(pin) for pin in PinKind)
