@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from madoguchi.relying.messages import RELYING_MESSAGES
+from madoguchi.rules.abroad import AbroadRefusal
 from madoguchi.rules.messages import ERROR_MESSAGES as RULE_MESSAGES
 from madoguchi.rules.pins import PinProblem
 
@@ -107,6 +108,28 @@ SYSTEM_MESSAGES: dict[str, str] = {
     "idempotency_key_reused": "この再送キーは別の発行依頼に使われています。",
     "not_your_certificate": "この市区町村からは、その電子証明書の状態を変更できません（発行した市区町村か、現在の住所地の市区町村だけができます）。",
     "unknown_ra": "その RA 証明書は登録されていません。",
+    # R-FEE: why the card is in hand
+    "fee_reason_not_applicable": "この手続きでは電子証明書を発行しないため、交付の理由は選べません。",
+    "fee_reason_mismatch": "更新の手続きでは交付の理由は「更新」だけです。新規の発行では「更新」は選べません。",
+    "moved_abroad_on_required": "国外転出後の再交付では、国外転出の日（戸籍の附票の記載）を入力してください。",
+    "unknown_fee_reason": "カードをお持ちの理由を選んでください。",
+    # R-CARD-2…4: the foreign resident's card at the counter
+    "no_stay_holder": "在留期間のある外国人住民の方のカードだけが、有効期間の変更・特例期間の延長の対象です。",
+    "stay_card_expired": "カードの有効期限が過ぎているため、有効期間の変更はできません。新しいカードの申請が必要です（電子証明書は有料の再交付扱い）。",
+    "stay_extension_used": "特例期間による有効期間の延長は1回だけです。すでに延長しています。",
+    "unknown_stay_applicant": "申請する人（本人・法定代理人・同一世帯の方）を選んでください。",
+    "new_stay_required": "在留カードに記載された新しい在留期間の満了日を入力してください。",
+    # R-ABROAD-1…3
+    **{f"abroad_{r.value}": r.message for r in AbroadRefusal},
+    "no_move_abroad_notice": "国外転出届が出ていません。先に国外転出届を受け付けてください。",
+    "move_abroad_not_yet": "転出予定日がまだ来ていません。国外転出は転出日以降に記録します。",
+    "abroad_sign_not_eligible": "この方には署名用電子証明書を発行できません（15歳未満、または成年被後見人）。",
+    "unknown_abroad_applicant": "申請する人（本人・同一世帯の方または法定代理人・その他の代理人）を選んでください。",
+    "move_out_required": "転出予定日を入力してください。",
+    # R-FACE-1, R-FACE-2
+    "already_face_auth": "このカードはすでに顔認証マイナンバーカードです。",
+    "not_face_auth": "このカードは顔認証マイナンバーカードではありません。",
+    "face_auth_no_pin": "顔認証マイナンバーカードには暗証番号がありません。本人確認書類で本人確認をしてください。",
 }
 
 WEB_MESSAGES: dict[str, str] = {

@@ -833,14 +833,20 @@ class FakeNotices:
                 continue
             if not start <= rec.not_after < end:
                 continue
-            cand = found.get(card.id, Candidate(card.resident_id, card.id, card.expires, ()))
+            cand = found.get(
+                card.id,
+                Candidate(card.resident_id, card.id, card.expires, (), card.limited_by_stay),
+            )
             item = NoticeItem(rec.kind.value, rec.serial_hex, rec.not_after.astimezone(JST).date())
             found[card.id] = replace(cand, items=(*cand.items, item))
         for card_id in s.cards:
             card = holder(card_id)
             if card is None or not first <= card.expires <= last:
                 continue
-            cand = found.get(card.id, Candidate(card.resident_id, card.id, card.expires, ()))
+            cand = found.get(
+                card.id,
+                Candidate(card.resident_id, card.id, card.expires, (), card.limited_by_stay),
+            )
             item = NoticeItem("card", None, card.expires)
             found[card.id] = replace(cand, items=(*cand.items, item))
         return list(found.values())

@@ -73,6 +73,7 @@ class INS(IntEnum):
     READ_BINARY = 0xB0
     GET_RESPONSE = 0xC0
     UPDATE_BINARY = 0xD6
+    DELETE_FILE = 0xE4  # ISO/IEC 7816-9; issuer only: a key slot or the selected PIN (R-FACE-1)
 
 
 #: SELECT P1: by DF name (AID) and by file identifier; P2 0C: no response data.

@@ -280,6 +280,25 @@ def _reset_retry_counter(ctx: _Context, cmd: CommandApdu) -> bytes:
     return b""
 
 
+def _delete_file(ctx: _Context, cmd: CommandApdu) -> bytes:
+    """R-FACE-1, issuer only: P2 = the current EF clears the selected PIN; P2 = 00 with a key
+    EF id empties that key slot (key and certificate)."""
+    _require(cmd.p1 == 0x00 and cmd.p2 in (0x00, CURRENT_EF), SW.WRONG_P1P2)
+    _require(cmd.le is None, SW.WRONG_LENGTH)
+    if cmd.p2 == CURRENT_EF:
+        _require(not cmd.data, SW.WRONG_LENGTH)
+        kind = PIN_BY_EF[ctx.current(EfType.PIN)]
+        ctx.memory.pin(kind).clear()
+        ctx.session.verified.discard(kind)
+        return b""
+    _require(len(cmd.data) == 2, SW.WRONG_LENGTH)
+    cert_kind = CERT_KIND_BY_KEY_EF.get(int.from_bytes(cmd.data, "big"))
+    if ctx.session.application is not Application.JPKI or cert_kind is None:
+        raise Refusal(SW.FILE_NOT_FOUND)
+    ctx.memory.delete_key(cert_kind)
+    return b""
+
+
 def _update_binary(ctx: _Context, cmd: CommandApdu) -> bytes:
     offset = _offset(cmd)
     _require(bool(cmd.data) and cmd.le is None, SW.WRONG_LENGTH)
@@ -316,6 +335,7 @@ _COMMANDS: dict[tuple[int, int], _Handler] = {
     (0x00, INS.RESET_RETRY_COUNTER): _reset_retry_counter,
     (0x00, INS.UPDATE_BINARY): _update_binary,
     (0x00, INS.ERASE_BINARY): _erase_binary,
+    (0x00, INS.DELETE_FILE): _delete_file,
 }
 _ISSUER_ONLY = frozenset(
     {
@@ -323,6 +343,7 @@ _ISSUER_ONLY = frozenset(
         INS.RESET_RETRY_COUNTER,
         INS.UPDATE_BINARY,
         INS.ERASE_BINARY,
+        INS.DELETE_FILE,
     }
 )
 _KNOWN_INS = frozenset(ins for _, ins in _COMMANDS)

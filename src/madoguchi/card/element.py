@@ -130,6 +130,12 @@ class PinRecord:
         self._digest = self._hash(value.encode("ascii"))
         self.tries_left = self.kind.max_tries
 
+    def clear(self) -> None:
+        """R-FACE-1: no PIN any more (a face-authentication card); set again on the switch back."""
+        self._salt = b""
+        self._digest = None
+        self.tries_left = self.kind.max_tries
+
     def record_success(self) -> None:
         self.tries_left = self.kind.max_tries
 
@@ -209,6 +215,13 @@ class CardMemory:
         return key.public_key().public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
+
+    def delete_key(self, kind: CertKind) -> None:
+        """R-FACE-1: the slot emptied, key and certificate (the face-authentication card has
+        no `sign` key); a new one is generated after the switch back (R-FACE-2)."""
+        kind = CertKind(kind)
+        self._keys.pop(kind, None)
+        self._files[CERT_SLOTS[kind].cert_ef] = b""
 
     def sign(self, kind: CertKind, digest_info: bytes) -> bytes:
         """EMSA-PKCS1-v1_5 over ``digest_info`` with the slot's key (KeyError: no key)."""

@@ -43,6 +43,7 @@ from madoguchi.card.element import KEY_BITS, PUBLIC_EXPONENT
 from madoguchi.card.errors import (
     CardDataError,
     InvalidPinFormat,
+    PinNotSet,
     error_for_status,
 )
 from madoguchi.card.layout import (
@@ -199,6 +200,28 @@ class JpkiCard:
             0x00, INS.RESET_RETRY_COUNTER, 0x02, CURRENT_EF, normalized.encode("ascii")
         )
         self._expect_ok(self._send(command), "RESET RETRY COUNTER", issuer=True)
+
+    def clear_pin(self, pin: PinKind) -> None:
+        """R-FACE-1: the PIN removed (issuer only); the face-authentication card has none."""
+        self._select_pin(PinKind(pin))
+        command = build_command(0x00, INS.DELETE_FILE, 0x00, CURRENT_EF)
+        self._expect_ok(self._send(command), "DELETE FILE", issuer=True)
+
+    def delete_key(self, kind: CertKind) -> None:
+        """R-FACE-1: the key slot of ``kind`` emptied, key and certificate (issuer only)."""
+        slot = CERT_SLOTS[CertKind(kind)]
+        self._select_application(Application.JPKI)
+        command = build_command(0x00, INS.DELETE_FILE, 0x00, 0x00, slot.key_ef.to_bytes(2, "big"))
+        self._expect_ok(self._send(command), "DELETE FILE", issuer=True)
+
+    def pin_is_set(self, pin: PinKind) -> bool:
+        """Whether ``pin`` is set (a PIN never set, or cleared on a face-authentication card,
+        R-FACE-1, answers 'conditions not satisfied' to VERIFY without data)."""
+        try:
+            self.tries_left(pin)
+        except PinNotSet:
+            return False
+        return True
 
     def write_certificate(self, kind: CertKind, der: bytes) -> None:
         """Put the card's certificate of ``kind`` (DER) on the card."""

@@ -162,7 +162,8 @@ def receipt_doc(
     city: str,
     today: date,
 ) -> ReceiptDoc:
-    """R-PROC-4: the fee of the schedule, what was charged, the waiver named."""
+    """R-PROC-4, R-FEE: the fee of the schedule, what was charged, the waiver named, and why
+    the card is in hand (the fee's reason) with the note of a charged re-issue."""
     procedure = PROCEDURES[case.kind.procedure] if case.kind.procedure else None
     what = "更新" if procedure and procedure.purpose is Purpose.RENEWAL else "発行"
     names = "・".join(k.label.removesuffix("電子証明書") for k in sorted(set(kinds), reverse=True))
@@ -176,4 +177,6 @@ def receipt_doc(
         waiver=fee.waiver,
         contact=contact(city, office),
         case_id=case.id,
+        reason=fee.reason.label if fee.reason else None,
+        note=fee.note,
     )

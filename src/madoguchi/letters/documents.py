@@ -127,6 +127,8 @@ class ReceiptDoc:
     waiver: str | None  # the measure that waives it, e.g. 国の規程の経過措置により無料
     contact: CityContact
     case_id: str
+    reason: str | None = None  # R-FEE: why the card is in hand, e.g. 電子証明書の更新
+    note: str | None = None  # R-FEE-2: why the waiver does not apply
 
 
 def requirement_labels(procedure: ProcedureId | str, step: Step | str) -> tuple[str, ...]:

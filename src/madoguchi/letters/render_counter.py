@@ -134,6 +134,7 @@ def _receipt_half(sheet: Sheet, doc: ReceiptDoc, copy_label: str) -> None:
     waived = yen(doc.standard_yen - doc.due_yen)
     rows = [
         [head("内容"), doc.description, para("領収印", S.small)],
+        *([[head("交付の理由"), doc.reason, ""]] if doc.reason else []),
         [head("手数料（規定額）"), yen(doc.standard_yen), ""],
         [head("減免"), f"{waived}（{doc.waiver}）" if doc.waiver else "なし", ""],
         [head("お支払い額"), yen(doc.due_yen), ""],
@@ -143,7 +144,7 @@ def _receipt_half(sheet: Sheet, doc: ReceiptDoc, copy_label: str) -> None:
     sheet.add(grid_table(rows, [34 * mm, CONTENT_W - 64 * mm, 30 * mm], head_col=True, extra=stamp))
     sheet.gap(2 * mm)
     note = (
-        "上記のとおり領収しました。"
+        "上記のとおり領収しました。" + (f"（{esc(doc.note)}）" if doc.note else "")
         if doc.due_yen
         else f"手数料は{esc(doc.waiver or '')}のため、お支払いはありません。"
     )

@@ -97,7 +97,7 @@ ID_DOCUMENT_LABELS: dict[IdDocumentKind, str] = {
     IdDocumentKind.DRIVING_RECORD_CERTIFICATE: "運転経歴証明書",
     IdDocumentKind.DISABILITY_CERTIFICATE: "身体障害者手帳（顔写真つき）",
     IdDocumentKind.OTHER_PHOTO: "その他官公署発行の顔写真つき証明書",
-    IdDocumentKind.HEALTH_INSURANCE: "健康保険の資格確認書（健康保険証）",
+    IdDocumentKind.HEALTH_INSURANCE: "健康保険の資格確認書",
     IdDocumentKind.PENSION_BOOK: "年金手帳",
     IdDocumentKind.PENSION_CERTIFICATE: "年金証書",
     IdDocumentKind.OTHER_NON_PHOTO: "その他の書類（顔写真なし）",
@@ -129,7 +129,7 @@ def id_documents_accepted(role: IdRole, documents: Iterable[IdDocumentKind]) -> 
         if kinds:
             return IdCheck(True, "本人確認書類を確認しました。")
         return IdCheck(
-            False, "本人の本人確認書類（顔写真つきの証明書、または健康保険証など）が1点必要です。"
+            False, "本人の本人確認書類（顔写真つきの証明書、または資格確認書など）が1点必要です。"
         )
     if any(k.photo for k in kinds):
         return IdCheck(True, "代理人の顔写真つき本人確認書類を確認しました。")
@@ -140,5 +140,5 @@ def id_documents_accepted(role: IdRole, documents: Iterable[IdDocumentKind]) -> 
             False, "顔写真のない書類は2点必要です。もう1点、種類の異なる書類を確認してください。"
         )
     return IdCheck(
-        False, "代理人の本人確認書類（顔写真つき1点、または健康保険証など2点）が必要です。"
+        False, "代理人の本人確認書類（顔写真つき1点、または資格確認書など2点）が必要です。"
     )

@@ -126,19 +126,21 @@ class CardSide:
         juki_pin: str,
         kenmen_pin: str,
     ) -> Card:
-        """A new My Number card for ``resident`` (its expiry per R-CARD-1), with the two PINs
+        """A new My Number card for ``resident`` (its expiry per R-CARD-1, R-CARD-2), with the two PINs
         set at card delivery; certificates come later, at the counter."""
         virtual = VirtualCard.new(self.issuer_key)
         api = JpkiCard(virtual)
         api.authenticate_issuer(self.issuer_key)
         api.set_pin(PinKind.JUKI, juki_pin)
         api.set_pin(PinKind.KENMEN, kenmen_pin)
+        expiry = card_expiry(resident.birth, created, stay_until=resident.stay_until)  # R-CARD-2
         card = Card(
             virtual.card_id,
             resident.id,
             created,
-            card_expiry(resident.birth, created).expires_on,
+            expiry.expires_on,
             CardStatus.ACTIVE,
+            limited_by_stay=expiry.limited_by_stay,
         )
         uow.counter.add_card(card)
         self.vault.save(virtual)

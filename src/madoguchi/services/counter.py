@@ -12,16 +12,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from datetime import date
 
 from madoguchi.card.errors import PinLocked, WrongPin
+from madoguchi.rules.abroad import AbroadApplicant
 from madoguchi.rules.cases import CaseEvent, CaseKind, CaseState, next_case_state
 from madoguchi.rules.dates import jst_date
+from madoguchi.rules.eligibility import eligibility
 from madoguchi.rules.errors import RuleInputError
+from madoguchi.rules.fees import FeeReason, reissue_fee_reason
 from madoguchi.rules.inquiry import format_letter_number
 from madoguchi.rules.items import IdRole, Item
 from madoguchi.rules.pins import PinKind
-from madoguchi.rules.procedures import Applicant, Step
+from madoguchi.rules.procedures import Applicant, Purpose, Step
+from madoguchi.rules.stay import StayApplicant
+from madoguchi.rules.validity import CertKind
 from madoguchi.services.audit import Actor
+from madoguchi.services.counter_abroad import CounterAbroad
 from madoguchi.services.counter_base import (
     Issued,
     checked_pin,
@@ -32,7 +39,9 @@ from madoguchi.services.counter_base import (
 from madoguchi.services.counter_documents import RoleDocuments, documents, judged, with_visit
 from madoguchi.services.counter_documents import proxy_name as proxy_name_of
 from madoguchi.services.counter_errands import CounterErrands
+from madoguchi.services.counter_face import CounterFace
 from madoguchi.services.counter_issue import CounterIssuance
+from madoguchi.services.counter_stay import CounterStay, StayOutcome
 from madoguchi.services.domain import (
     Card,
     CardStatus,
@@ -40,21 +49,72 @@ from madoguchi.services.domain import (
     Correctable,
     InquiryLetter,
     Refused,
+    Resident,
     ResidentStatus,
 )
 from madoguchi.services.ports import ReadOnlyUnitOfWork
-from madoguchi.services.registry import active_card
+from madoguchi.services.registry import active_card, current_certificates
 
 __all__ = ["CounterService", "Issued", "checked_pin"]
 
 
-class CounterService(CounterIssuance, CounterErrands):
+def case_fee_reason(
+    kind: CaseKind,
+    declared: FeeReason | None,
+    moved_abroad_on: date | None,
+    card_created: date,
+) -> FeeReason | None:
+    """R-FEE-1, R-FEE-2: why the card is in hand, for the fee. A renewal is ``renewal``; a new
+    issuance is what the clerk declares (``new`` by default). A card re-issued after a move
+    abroad is free when applied for within 90 days of the move-out (R-ABROAD-1); our reading:
+    the card's creation date stands for the application (the store has no other), later it
+    is a re-issue through the holder's doing. Cases that issue nothing have no reason."""
+    procedure = procedure_of(kind)
+    if procedure is None:
+        if declared is not None:
+            raise Refused("fee_reason_not_applicable", f"{kind.value} issues no certificate")
+        return None
+    if procedure.purpose is Purpose.RENEWAL:
+        if declared not in (None, FeeReason.RENEWAL):
+            raise Refused("fee_reason_mismatch", f"{kind.value} is a renewal")
+        return FeeReason.RENEWAL
+    if declared is FeeReason.RENEWAL:
+        raise Refused("fee_reason_mismatch", f"{kind.value} is not a renewal")
+    if declared is FeeReason.ABROAD_REISSUE_90D:
+        if moved_abroad_on is None:
+            raise Refused("moved_abroad_on_required", "the move-out date abroad is needed")
+        return reissue_fee_reason(
+            holders_doing=False,
+            lapsed_at_move_abroad=moved_abroad_on,
+            applied=card_created,
+        )
+    return declared or FeeReason.NEW
+
+
+def sign_eligible(resident: Resident, on: date) -> bool:
+    """R-ELIG: may the resident hold a signing certificate on ``on``?"""
+    return eligibility(
+        CertKind.SIGN, birth=resident.birth, on=on, adult_ward=resident.adult_ward
+    ).eligible
+
+
+class CounterService(CounterIssuance, CounterErrands, CounterStay, CounterFace, CounterAbroad):
     # -- opening a case ----------------------------------------------------------------------
     def open_case(
-        self, *, kind: CaseKind, resident_id: str, actor: Actor, idempotency_key: str | None = None
+        self,
+        *,
+        kind: CaseKind,
+        resident_id: str,
+        actor: Actor,
+        idempotency_key: str | None = None,
+        fee_reason: FeeReason | None = None,
+        moved_abroad_on: date | None = None,
+        abroad_sign: bool = False,
     ) -> Case:
         """Open a case at the counter; refused at a branch office (R-PROC-0) and, for a
-        renewal, outside the window (R-PROC-3)."""
+        renewal, outside the window (R-PROC-3). ``fee_reason`` says why the card is in hand
+        (R-FEE; a new issuance defaults to ``new``, a renewal is ``renewal``); a card
+        re-issued after a move abroad names the move-out date (``moved_abroad_on``)."""
         with self.refusals_logged(actor, resident_id=resident_id):
             kind = CaseKind(kind)
             self._check_office(actor)
@@ -66,12 +126,16 @@ class CounterService(CounterIssuance, CounterErrands):
                         )
                     return existing
                 resident = self._resident(uow, resident_id)
-                if resident.status is not ResidentStatus.RESIDENT:
-                    raise Refused("not_resident", f"resident status is {resident.status.value}")
                 card = self._card_for(uow, kind, resident_id)
+                abroad = abroad_sign and card.abroad_since is not None  # R-ABROAD-3
+                if resident.status is not ResidentStatus.RESIDENT and not abroad:
+                    raise Refused("not_resident", f"resident status is {resident.status.value}")
+                if kind.procedure is not None and sign_eligible(resident, self._today()):
+                    self._check_certificate_text(resident)  # R-X509-2: refused at once
                 if is_renewal(kind):
                     self._check_renewal_window(uow, card.id)
                 procedure = procedure_of(kind)
+                reason = case_fee_reason(kind, fee_reason, moved_abroad_on, card.created)
                 case = Case(
                     id=new_case_id(),
                     kind=kind,
@@ -84,11 +148,47 @@ class CounterService(CounterIssuance, CounterErrands):
                     applicant=procedure.applicant if procedure else Applicant.SELF,
                     opened_at=self.clock(),
                     idempotency_key=idempotency_key,
+                    fee_reason=reason,
+                    abroad_sign=abroad_sign,
                 )
                 uow.counter.add_case(case)
-                self._audit(uow, actor, "case.open", case=case, detail={"kind": kind.value})
+                detail: dict[str, object] = {"kind": kind.value}
+                if reason:
+                    detail["fee_reason"] = reason.value
+                self._audit(uow, actor, "case.open", case=case, detail=detail)
                 uow.commit()
             return case
+
+    def open_abroad_sign_case(
+        self, resident_id: str, *, applicant: AbroadApplicant, actor: Actor
+    ) -> Case:
+        """R-ABROAD-3: the 国外転出者向け signing certificate — who may apply on this day
+        decides the procedure (P1, or P2 with the inquiry letter before the move-out)."""
+        with self.refusals_logged(actor, resident_id=resident_id):
+            kind = CaseKind(self.abroad_sign_case_kind(resident_id, applicant))
+        return self.open_case(kind=kind, resident_id=resident_id, actor=actor, abroad_sign=True)
+
+    def change_validity(
+        self,
+        resident_id: str,
+        *,
+        new_stay_until: date,
+        applicant: StayApplicant,
+        actor: Actor,
+    ) -> tuple[StayOutcome, Case | None]:
+        """R-CARD-3: the validity change, and — when the holder or a legal representative
+        applies — the renewal of both certificates opened at the same visit (P3; the clerk
+        records the items and issues as in any renewal, the old ones superseded)."""
+        outcome = self.change_card_validity(
+            resident_id, new_stay_until=new_stay_until, applicant=applicant, actor=actor
+        )
+        if not outcome.change.renew_certificates:
+            return outcome, None
+        with self.uow_factory.read_only() as reader:
+            has_certificates = bool(current_certificates(reader, outcome.card.id))
+        if not has_certificates:
+            return outcome, None
+        return outcome, self.open_case(kind=CaseKind.P3, resident_id=resident_id, actor=actor)
 
     @staticmethod
     def _card_for(uow: ReadOnlyUnitOfWork, kind: CaseKind, resident_id: str) -> Card:
@@ -159,6 +259,7 @@ class CounterService(CounterIssuance, CounterErrands):
             if case.state.final:
                 raise Refused("case_closed", f"the case is {case.state.value}")
             if Item.HOLDER_PIN in wanted:
+                self._require_pin_card(case)  # R-FACE-1: ID documents instead
                 # on the card (its PIN hashing takes a card's time), outside any transaction
                 self._verify_juki_pin(case, pin, actor)
             with self.uow_factory() as uow:
@@ -207,6 +308,15 @@ class CounterService(CounterIssuance, CounterErrands):
         with self.uow_factory() as uow:
             self._audit(uow, actor, action, case=self._read_case(uow, case_id), detail=detail)
             uow.commit()
+
+    def _require_pin_card(self, case: Case) -> None:
+        """R-FACE-1: a face-authentication card has no 住基 PIN: the holder shows ID."""
+        if case.card_id is None:
+            return
+        with self.uow_factory.read_only() as reader:
+            card = reader.counter.card(case.card_id)
+        if card is not None and card.face_auth:
+            raise Refused("face_auth_no_pin", "a face-authentication card has no PIN")
 
     def mail_inquiry_letter(self, case_id: str, actor: Actor) -> InquiryLetter:
         """P2/P5, end of the first visit: an inquiry letter to the registered address (R-PROC-2)."""

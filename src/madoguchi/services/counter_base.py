@@ -11,6 +11,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from madoguchi.card.errors import CardError
+from madoguchi.pki.errors import UnsupportedCharacter
+from madoguchi.pki.facts import HolderFacts, certificate_fields
 from madoguchi.pki.records import CertRecord
 from madoguchi.rules.cases import CaseEvent, CaseKind, next_case_state
 from madoguchi.rules.dates import jst_date
@@ -70,7 +72,7 @@ def checked_pin(kind: PinKind, value: str, *, field: str = "") -> str:
 
 
 #: what a refusal is: the rules, the card or the counter said no (logged for the supervisor)
-REFUSALS = (Refused, RuleError, CardError)
+REFUSALS = (Refused, RuleError, CardError, UnsupportedCharacter)
 
 
 class CounterBase:
@@ -158,6 +160,21 @@ class CounterBase:
             raise NotFound("unknown_resident", f"no resident {resident_id}")
         return resident
 
+    def _facts_of(self, resident: Resident, case: Case | None = None) -> HolderFacts:
+        """The four facts of a signing certificate: the registry's, or — for the 国外転出者向け
+        one (R-ABROAD-3) — with the address the 戸籍の附票 records."""
+        if case is not None and case.abroad_sign and resident.fuhyo_address:
+            return HolderFacts.create(
+                resident.name, resident.gender, resident.birth, resident.fuhyo_address
+            )
+        return self.registry.facts(resident)
+
+    def _check_certificate_text(self, resident: Resident, case: Case | None = None) -> None:
+        """R-X509-2: the name and address can be written in the signing certificate (each
+        character inside JIS X 0208/0212 or with a substitute); else UnsupportedCharacter,
+        whose message names the character — before any key is made on the card."""
+        certificate_fields(self._facts_of(resident, case))
+
     def _check_renewal_window(self, uow: ReadOnlyUnitOfWork, card_id: str) -> None:
         current = current_certificates(uow, card_id)
         if not current:
@@ -165,6 +182,9 @@ class CounterBase:
                 "nothing_to_renew", "no certificate to renew: this is a new issuance (P1/P2)"
             )
         today = self._today()
+        card = uow.counter.card(card_id)
+        if card is not None and card.validity_changed_on == today:
+            return  # R-CARD-3: the certificates are renewed at the validity change's visit
         if not any(renewal_offered(today, jst_date(r.not_after)) for r in current.values()):
             raise Refused("outside_window", "renewal opens three months before expiry (R-VAL-3)")
 

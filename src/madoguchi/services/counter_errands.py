@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from madoguchi.rules.cases import CaseEvent, CaseKind, next_case_state
+from madoguchi.rules.face_auth import pin_reset_possible
 from madoguchi.rules.pins import PinKind
 from madoguchi.rules.revocation import RegistryEvent, RevocationReason, StatusChange
 from madoguchi.rules.validity import CertKind
@@ -76,6 +77,9 @@ class CounterErrands(CounterBase):
             value = checked_pin(pin, new_value, field="new_value")
             with self.uow_factory.read_only() as reader:
                 case = self._read_case(reader, case_id)
+                card = reader.counter.card(case.card_id) if case.card_id else None
+            if card is not None and not pin_reset_possible(face_auth_card=card.face_auth):
+                raise Refused("face_auth_no_pin", "a face-authentication card has no PIN")
             self._require_photo_id(case)
             next_case_state(case.kind, case.state, CaseEvent.COMPLETE)  # before the card
             assert case.card_id is not None

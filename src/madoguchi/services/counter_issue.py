@@ -4,11 +4,13 @@ and the receipt recorded — the database part in one short transaction."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import date
 
 from madoguchi.pki.records import CertRecord
-from madoguchi.rules.cases import CaseEvent, CaseState, next_case_state
+from madoguchi.rules.cases import CaseEvent, CaseKind, CaseState, next_case_state
 from madoguchi.rules.dates import jst_date
 from madoguchi.rules.eligibility import eligibility
 from madoguchi.rules.fees import fee_on
@@ -78,6 +80,12 @@ def chosen_kinds(
     return kinds
 
 
+def one_time_pin() -> str:
+    """R-FACE-1: the auth key of a face-authentication card is generated and proves
+    possession under a PIN that exists only during the issuance (then cleared)."""
+    return f"{secrets.randbelow(10_000):04d}"
+
+
 class CounterIssuance(CounterBase):
     def issue(
         self,
@@ -122,11 +130,15 @@ class CounterIssuance(CounterBase):
             kinds = chosen_kinds(
                 requested, eligible, current, renewal=is_renewal(case.kind), on=self._today()
             )
-            auth = (
-                checked_pin(PinKind.AUTH, auth_pin, field="auth_pin")
-                if CertKind.AUTH in kinds
-                else ""
-            )
+            if CertKind.SIGN in kinds:
+                self._check_certificate_text(resident, case)  # R-X509-2, before any key
+            auth = ""
+            if CertKind.AUTH in kinds:
+                auth = (
+                    one_time_pin()  # R-FACE-1: no PIN stays on a face-authentication card
+                    if card.face_auth
+                    else checked_pin(PinKind.AUTH, auth_pin, field="auth_pin")
+                )
             sign = None
             if CertKind.SIGN in kinds:
                 if not sign_password:
@@ -142,6 +154,8 @@ class CounterIssuance(CounterBase):
                 **({CertKind.SIGN: sign} if sign else {}),
             }
             prepared = self.cards.prepare_issuance(card.id, kinds, pins)
+            if card.face_auth:  # the proof of possession is signed: the PIN goes again
+                prepared.api.clear_pin(PinKind.AUTH)
             with self.uow_factory() as uow:
                 case = self._case(uow, case_id)
                 if case.state is CaseState.ISSUED:  # the same request, retried meanwhile
@@ -162,9 +176,12 @@ class CounterIssuance(CounterBase):
                     card=card,
                     resident=resident,
                     kinds=kinds,
-                    facts=self.registry.facts(resident),
+                    facts=self._facts_of(resident, case),
                 )
-                fee = fee_on(today, config.fee_schedule)
+                if case.abroad_sign and CertKind.SIGN in result.issued:  # R-ABROAD-2/3
+                    serial = result.issued[CertKind.SIGN].serial_hex
+                    card = uow.counter.update_card(replace(card, abroad_sign_serial=serial))
+                fee = fee_on(today, config.fee_schedule, reason=case.fee_reason)  # R-FEE
                 seq = uow.pki.next_value(f"receipt:{today:%Y%m%d}")
                 receipt = f"RC{today:%Y%m%d}-{seq:05d}"
                 if number:
@@ -216,19 +233,32 @@ class CounterIssuance(CounterBase):
             self._check_renewal_window(uow, case.card_id)
         resident = self._resident(uow, case.resident_id)
         today = self._today()
-        kinds = [
-            k
-            for k in (CertKind.AUTH, CertKind.SIGN)
-            if eligibility(
-                k, birth=resident.birth, on=today, adult_ward=resident.adult_ward
-            ).eligible
-        ]
         card = (
             lock.counter.card(case.card_id, for_update=True)
             if lock
             else uow.counter.card(case.card_id)
         )
         assert card is not None
+        kinds = [
+            k
+            for k in (CertKind.AUTH, CertKind.SIGN)
+            if eligibility(
+                k,
+                birth=resident.birth,
+                on=today,
+                adult_ward=resident.adult_ward,
+                face_auth_card=card.face_auth,  # R-FACE-1: no `sign` on a face-auth card
+            ).eligible
+        ]
+        if case.abroad_sign:  # R-ABROAD-3: the 国外転出者向け sign certificate alone
+            kinds = [k for k in kinds if k is CertKind.SIGN]
+            if not kinds:
+                raise Refused("abroad_sign_not_eligible", "no sign certificate for this holder")
+            move_out = resident.moved_abroad_on
+            if case.kind is CaseKind.P2 and move_out is not None and today >= move_out:
+                raise Refused(
+                    "abroad_proxy_after_move_out", "a proxy's case must end before the move-out"
+                )
         return resident, card, kinds, number
 
     def _check_letter(

@@ -1,6 +1,8 @@
 """`madoguchi demo-data`: residents of Obihiro with cards and certificates in every state
 worth showing (valid, expiring soon, expired, revoked after a move, held after a loss, a
-minor, a 29 February birthday, moved out, deceased, no certificate yet).
+minor, a 29 February birthday, moved out, deceased, no certificate yet, a name with 髙, a
+foreign resident whose stay ends next month, someone about to move abroad, one abroad with a
+continued card, a face-authentication card).
 
 Every certificate goes through the real counter procedure, at the time it would have been
 issued: the clock is moved back and forth, nothing is written around the services.
@@ -53,6 +55,8 @@ class DemoPerson:
     # the birth date moves with the day the data is made, so that the state it shows (a
     # renewal window open now) holds on any day, not only on REFERENCE_DAY
     moves_with_today: bool = False
+    # R-CARD-2: a foreign resident whose period of stay ends this many days after today
+    stay_days: int | None = None
 
     def birth_on(self, today: date) -> date:
         """The birth date for data made on ``today`` (``birth`` on REFERENCE_DAY)."""
@@ -180,6 +184,67 @@ PEOPLE: tuple[DemoPerson, ...] = (
         1.0,
         adult_ward=True,
     ),
+    # R-X509-2: 髙 is outside JIS X 0208/0212; the signing certificate carries 高 with
+    # positions 10000, and 﨑 in the address is written 崎
+    DemoPerson(
+        "髙橋 修",
+        "タカハシ オサム",
+        date(1982, 6, 12),
+        "1",
+        "北海道帯広市西10条南9丁目2番地 﨑ハイツ",
+        "080-0020",
+        1.0,
+        1.0,
+    ),
+    # R-CARD-2…4, R-NOTICE-5: a foreign resident whose stay ends next month: the card and
+    # the certificates end with it, no expiry notice; the validity change renews both
+    DemoPerson(
+        "NGUYEN VAN AN",
+        "グエン ヴァン アン",
+        date(1996, 10, 3),
+        "1",
+        "北海道帯広市西3条南9丁目1番地",
+        "080-0013",
+        2.0,
+        2.0,
+        stay_days=35,
+    ),
+    # R-ABROAD-1: about to move abroad, continued use asked for (the move in two weeks)
+    DemoPerson(
+        "旅立 さやか",
+        "タビダチ サヤカ",
+        date(1992, 4, 18),
+        "2",
+        "北海道帯広市西7条南10丁目3番地",
+        "080-0017",
+        3.0,
+        3.0,
+        "abroad_soon",
+    ),
+    # R-ABROAD-2: abroad with the card in continued use (moved 50 days ago)
+    DemoPerson(
+        "海外 悠真",
+        "カイガイ ユウマ",
+        date(1987, 1, 22),
+        "1",
+        "北海道帯広市東5条南4丁目6番地",
+        "080-0805",
+        4.0,
+        4.0,
+        "abroad",
+    ),
+    # R-FACE-1: a face-authentication card (no PINs, no sign certificate)
+    DemoPerson(
+        "顔認 たかし",
+        "カオニン タカシ",
+        date(1941, 8, 8),
+        "1",
+        "北海道帯広市西15条南20丁目1番地",
+        "080-0025",
+        1.5,
+        1.5,
+        "face_auth",
+    ),
 )
 
 
@@ -215,6 +280,8 @@ def load_demo_data(
             None,
             clock(),
             postal_code=person.postal_code,
+            nationality="jp" if person.stay_days is None else "foreign",
+            stay_until=None if person.stay_days is None else today + timedelta(person.stay_days),
         )
         with registry.uow_factory() as uow:
             resident = registry.register(uow, resident, DEMO_CLERK)
@@ -252,6 +319,28 @@ def load_demo_data(
             )
         elif person.then == "death":
             registry.apply(resident.id, RegistryEvent.DEATH, DEMO_CLERK)
+        elif person.then == "abroad_soon":
+            clock.set_day(today)
+            counter.notify_move_abroad(
+                resident.id,
+                move_out=today + timedelta(days=14),
+                continued=True,
+                destination="ドイツ連邦共和国",
+                actor=DEMO_CLERK,
+            )
+        elif person.then == "abroad":
+            clock.set_day(today - timedelta(days=60))
+            counter.notify_move_abroad(
+                resident.id,
+                move_out=today - timedelta(days=50),
+                continued=True,
+                destination="アメリカ合衆国",
+                actor=DEMO_CLERK,
+            )
+            clock.set_day(today - timedelta(days=50))
+            counter.record_move_abroad(resident.id, actor=DEMO_CLERK)
+        elif person.then == "face_auth":
+            counter.switch_face_auth(resident.id, to_face_auth=True, actor=DEMO_CLERK)
         out.append(resident)
     clock.set_day(today)
     return out

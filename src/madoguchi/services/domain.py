@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 from madoguchi.rules.cases import CaseKind, CaseState
+from madoguchi.rules.fees import FeeReason
 from madoguchi.rules.notices import BatchState, CampaignState, NoticeState
 from madoguchi.rules.procedures import Applicant
 from madoguchi.rules.validity import CertKind
@@ -94,6 +95,7 @@ class CardStatus(StrEnum):
     LOST = "lost"  # certificates held (一時保留)
     RETURNED = "returned"
     REPLACED = "replaced"
+    LAPSED = "lapsed"  # R-ABROAD-1: lapsed at a move abroad without continued use
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +112,10 @@ class Resident:
     changed_at: datetime
     version: int = 1
     postal_code: str = ""  # 080-0015; "" when the registry has none (rows before issue 15)
+    nationality: str = "jp"  # jp or foreign (R-ABROAD-1, R-CARD-2)
+    stay_until: date | None = None  # R-CARD-2: the end of the period of stay, if any
+    moved_abroad_on: date | None = None  # R-ABROAD: the move-out date abroad (戸籍の附票)
+    fuhyo_address: str = ""  # R-ABROAD-3: the address the 戸籍の附票 records ("": none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +126,13 @@ class Card:
     expires: date
     status: CardStatus
     version: int = 1
+    limited_by_stay: bool = False  # R-CARD-2: the expiry is the end of the period of stay
+    extension_used: bool = False  # R-CARD-4: the special extension is used once
+    validity_changed_on: date | None = None  # R-CARD-3: the day of the last validity change
+    face_auth: bool = False  # R-FACE-1: 顔認証マイナンバーカード (no PINs, no sign)
+    abroad_since: date | None = None  # R-ABROAD-1: in continued use abroad since the move-out
+    remarks: tuple[str, ...] = ()  # the card's remarks field (追記欄), in order
+    abroad_sign_serial: str | None = None  # R-ABROAD-3: the 国外転出者向け sign certificate
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +156,8 @@ class Case:
     issuing: dict[str, Any] | None = None
     fee_due: int | None = None
     receipt_no: str | None = None
+    fee_reason: FeeReason | None = None  # R-FEE: why the card is in hand (None: not said)
+    abroad_sign: bool = False  # R-ABROAD-3: the 国外転出者向け sign certificate is issued
     idempotency_key: str | None = None
     version: int = 1
 
@@ -312,6 +327,7 @@ class Candidate:
     card_id: str
     card_expires: date
     items: tuple[NoticeItem, ...]
+    limited_by_stay: bool = False  # R-NOTICE-5: the card's expiry is the end of the stay
 
 
 @dataclass(frozen=True, slots=True)

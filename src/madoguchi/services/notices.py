@@ -28,13 +28,22 @@ from madoguchi.rules.notices import (
     NoticeEvent,
     NoticeState,
     check_notice_window,
+    expiry_notice_sent,
     next_batch_state,
     next_campaign_state,
     notice_window,
     planned_state,
 )
 from madoguchi.services.audit import Actor
-from madoguchi.services.domain import Batch, Campaign, NotFound, Notice, NoticeTrace, Refused
+from madoguchi.services.domain import (
+    Batch,
+    Campaign,
+    Candidate,
+    NotFound,
+    Notice,
+    NoticeTrace,
+    Refused,
+)
 from madoguchi.services.notice_dispatch import NoticeDispatch, move_notices
 
 
@@ -85,7 +94,7 @@ class NoticeService(NoticeDispatch):
                     window_to=max(last, campaign.window_to),
                 )
                 uow.notices.update_campaign(campaign)
-            candidates = uow.notices.candidates(first, last)
+            candidates = without_stay_expiries(uow.notices.candidates(first, last))
             known = uow.notices.noticed_cards(cid, [c.card_id for c in candidates])
             new = sorted(
                 (c for c in candidates if c.card_id not in known),
@@ -232,3 +241,21 @@ class NoticeService(NoticeDispatch):
     def batch(self, batch_id: str) -> Batch | None:
         with self.uow_factory.read_only() as uow:
             return uow.notices.batch(batch_id)
+
+
+def without_stay_expiries(candidates: list[Candidate]) -> list[Candidate]:
+    """R-NOTICE-5: no notice for an expiry that comes from the end of a period of stay — the
+    card's, and a certificate's that the card caps (it ends on the card's last day); a card
+    left with nothing to notify is dropped."""
+    out = []
+    for c in candidates:
+        items = tuple(
+            i
+            for i in c.items
+            if expiry_notice_sent(
+                expiry_from_stay=c.limited_by_stay and i.expires >= c.card_expires
+            )
+        )
+        if items:
+            out.append(replace(c, items=items))
+    return out

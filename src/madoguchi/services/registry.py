@@ -151,6 +151,8 @@ class RegistryService:
             for record in uow.pki.certificates_of_card(card.id):
                 if record.not_after < now:
                     continue
+                if decision.spares_abroad_sign and record.serial_hex == card.abroad_sign_serial:
+                    continue  # R-ABROAD-2: the 国外転出者向け sign certificate survives
                 if record.kind in decision.hold and record.status is CertStatus.GOOD:
                     held.append(
                         self.ca.change_status_in(
@@ -202,6 +204,15 @@ class RegistryService:
             r = replace(
                 r, status=ResidentStatus.MOVED_OUT, planned_move_out=planned, changed_at=now
             )
+        elif event in (RegistryEvent.MOVE_ABROAD, RegistryEvent.MOVE_ABROAD_CONTINUE):
+            planned = change.planned_move_out or r.moved_abroad_on or jst_date(now)
+            r = replace(
+                r,
+                status=ResidentStatus.MOVED_OUT,
+                planned_move_out=planned,
+                moved_abroad_on=planned,
+                changed_at=now,
+            )
         elif event is RegistryEvent.MOVE_OUT_NO_MOVE_IN:
             if r.status is not ResidentStatus.MOVED_OUT or r.planned_move_out is None:
                 raise Refused("not_moved_out", "the resident has not moved out")
@@ -218,7 +229,9 @@ class RegistryService:
             ids = [
                 r.id
                 for r in reader.counter.moved_out_by(today)
-                if r.planned_move_out and move_in_overdue(r.planned_move_out, today, moved_in=False)
+                if r.planned_move_out
+                and r.moved_abroad_on is None  # R-ABROAD: no move-in is awaited from abroad
+                and move_in_overdue(r.planned_move_out, today, moved_in=False)
             ]
         outcomes = []
         for resident_id in ids:

@@ -225,18 +225,23 @@ class CounterViews:
             person = uow.counter.resident(case.resident_id)
             current = current_certificates(uow, case.card_id) if case.card_id else {}
             today = self.today()
+            card = uow.counter.card(case.card_id) if case.card_id else None
             eligible = [
                 k
                 for k in (CertKind.AUTH, CertKind.SIGN)
                 if person is not None
                 and eligibility(
-                    k, birth=person.birth, on=today, adult_ward=person.adult_ward
+                    k,
+                    birth=person.birth,
+                    on=today,
+                    adult_ward=person.adult_ward,
+                    face_auth_card=bool(card and card.face_auth),  # R-FACE-1
                 ).eligible
             ]
             view = CaseView(
                 case=case,
                 resident=person,
-                card=uow.counter.card(case.card_id) if case.card_id else None,
+                card=card,
                 current=current,
                 eligible=eligible,
                 default_kinds=default_kinds(

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -37,6 +38,10 @@ class ResidentRow(Base):
     adult_ward: Mapped[bool] = mapped_column(Boolean, default=False)
     planned_move_out: Mapped[date | None] = mapped_column(Date)
     changed_at: Mapped[datetime] = mapped_column(UtcDateTime)  # last registry change
+    nationality: Mapped[str] = mapped_column(String(8), default="jp", server_default="jp")
+    stay_until: Mapped[date | None] = mapped_column(Date)  # R-CARD-2: end of period of stay
+    moved_abroad_on: Mapped[date | None] = mapped_column(Date)  # R-ABROAD: 国外転出の日
+    fuhyo_address: Mapped[str | None] = mapped_column(String(200))  # R-ABROAD-3: 戸籍の附票
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 
@@ -49,6 +54,14 @@ class CardRow(Base):
     expires: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="active")
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # issue 16: R-CARD-2…4, R-ABROAD-1, R-FACE-1; the remarks field (追記欄) as a JSON list
+    limited_by_stay: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    extension_used: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    validity_changed_on: Mapped[date | None] = mapped_column(Date)
+    face_auth: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    abroad_since: Mapped[date | None] = mapped_column(Date)
+    remarks: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    abroad_sign_serial: Mapped[str | None] = mapped_column(String(40))  # R-ABROAD-2/3
 
 
 class CaseRow(Base):
@@ -71,6 +84,8 @@ class CaseRow(Base):
     issuing: Mapped[str | None] = mapped_column(Text)  # JSON journal of an issuance under way
     fee_due: Mapped[int | None] = mapped_column(Integer)
     receipt_no: Mapped[str | None] = mapped_column(String(32), unique=True)
+    fee_reason: Mapped[str | None] = mapped_column(String(32))  # R-FEE: why the card is in hand
+    abroad_sign: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     idempotency_key: Mapped[str | None] = mapped_column(String(100))
     version: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from madoguchi.rules.cases import CaseKind, CaseState
+from madoguchi.rules.fees import FeeReason
 from madoguchi.rules.procedures import Applicant
 from madoguchi.services.domain import (
     Card,
@@ -50,11 +51,42 @@ def _resident(r: ResidentRow) -> Resident:
         r.changed_at,
         r.version,
         r.postal_code or "",
+        r.nationality or "jp",
+        r.stay_until,
+        r.moved_abroad_on,
+        r.fuhyo_address or "",
     )
 
 
 def _card(r: CardRow) -> Card:
-    return Card(r.id, r.resident_id, r.created, r.expires, CardStatus(r.status), r.version)
+    return Card(
+        r.id,
+        r.resident_id,
+        r.created,
+        r.expires,
+        CardStatus(r.status),
+        r.version,
+        bool(r.limited_by_stay),
+        bool(r.extension_used),
+        r.validity_changed_on,
+        bool(r.face_auth),
+        r.abroad_since,
+        tuple(json.loads(r.remarks or "[]")),
+        r.abroad_sign_serial,
+    )
+
+
+def _card_values(c: Card) -> dict[str, object]:
+    """The issue-16 columns of a card (R-CARD-2…4, R-ABROAD-1, R-FACE-1, the remarks)."""
+    return {
+        "limited_by_stay": c.limited_by_stay,
+        "extension_used": c.extension_used,
+        "validity_changed_on": c.validity_changed_on,
+        "face_auth": c.face_auth,
+        "abroad_since": c.abroad_since,
+        "remarks": json.dumps(list(c.remarks), ensure_ascii=False),
+        "abroad_sign_serial": c.abroad_sign_serial,
+    }
 
 
 def _case(r: CaseRow) -> Case:
@@ -76,6 +108,8 @@ def _case(r: CaseRow) -> Case:
         issuing=json.loads(r.issuing) if r.issuing else None,
         fee_due=r.fee_due,
         receipt_no=r.receipt_no,
+        fee_reason=FeeReason(r.fee_reason) if r.fee_reason else None,
+        abroad_sign=bool(r.abroad_sign),
         idempotency_key=r.idempotency_key,
         version=r.version,
     )
@@ -104,6 +138,10 @@ class CounterRepository(AuditLog):
                 adult_ward=r.adult_ward,
                 planned_move_out=r.planned_move_out,
                 changed_at=r.changed_at,
+                nationality=r.nationality,
+                stay_until=r.stay_until,
+                moved_abroad_on=r.moved_abroad_on,
+                fuhyo_address=r.fuhyo_address or None,
                 version=r.version,
             )
         )
@@ -156,6 +194,10 @@ class CounterRepository(AuditLog):
                 adult_ward=r.adult_ward,
                 planned_move_out=r.planned_move_out,
                 changed_at=r.changed_at,
+                nationality=r.nationality,
+                stay_until=r.stay_until,
+                moved_abroad_on=r.moved_abroad_on,
+                fuhyo_address=r.fuhyo_address or None,
                 version=r.version + 1,
             )
         )
@@ -172,6 +214,7 @@ class CounterRepository(AuditLog):
                 expires=c.expires,
                 status=c.status.value,
                 version=c.version,
+                **_card_values(c),
             )
         )
 
@@ -192,7 +235,9 @@ class CounterRepository(AuditLog):
         res = self.session.execute(
             update(CardRow)
             .where(CardRow.id == c.id, CardRow.version == c.version)
-            .values(status=c.status.value, expires=c.expires, version=c.version + 1)
+            .values(
+                status=c.status.value, expires=c.expires, version=c.version + 1, **_card_values(c)
+            )
         )
         if res.rowcount != 1:  # type: ignore[attr-defined]
             raise ConcurrentUpdate("card")
@@ -214,6 +259,8 @@ class CounterRepository(AuditLog):
                 opened_at=c.opened_at,
                 items=json.dumps(c.items),
                 documents=json.dumps(c.documents),
+                fee_reason=c.fee_reason.value if c.fee_reason else None,
+                abroad_sign=c.abroad_sign,
                 idempotency_key=c.idempotency_key,
                 version=1,
             )
@@ -242,6 +289,7 @@ class CounterRepository(AuditLog):
                 issuing=json.dumps(c.issuing) if c.issuing is not None else None,
                 fee_due=c.fee_due,
                 receipt_no=c.receipt_no,
+                fee_reason=c.fee_reason.value if c.fee_reason else None,
                 version=c.version + 1,
             )
         )

@@ -3,6 +3,7 @@ window, found by range scans of the expiry indexes, never the whole tables."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
@@ -29,6 +30,7 @@ class NoticePlanning:
                 CertificateRow.card_id,
                 CardRow.resident_id,
                 CardRow.expires,
+                CardRow.limited_by_stay,
                 CertificateRow.kind,
                 CertificateRow.serial_hex,
                 CertificateRow.not_after,
@@ -44,13 +46,15 @@ class NoticePlanning:
             )
         )
         found: dict[str, Candidate] = {}
-        for cert_card, resident_id, card_expires, kind, serial, not_after in certs:
+        for cert_card, resident_id, card_expires, by_stay, kind, serial, not_after in certs:
             card_id = str(cert_card)  # joined to its card: never NULL here
-            cand = found.setdefault(card_id, Candidate(resident_id, card_id, card_expires, ()))
+            cand = found.setdefault(
+                card_id, Candidate(resident_id, card_id, card_expires, (), bool(by_stay))
+            )
             item = NoticeItem(kind, serial, not_after.astimezone(JST).date())
-            found[card_id] = Candidate(resident_id, card_id, card_expires, (*cand.items, item))
+            found[card_id] = replace(cand, items=(*cand.items, item))
         cards = self.session.execute(
-            select(CardRow.id, CardRow.resident_id, CardRow.expires)
+            select(CardRow.id, CardRow.resident_id, CardRow.expires, CardRow.limited_by_stay)
             .join(ResidentRow, ResidentRow.id == CardRow.resident_id)
             .where(
                 CardRow.expires >= first,
@@ -59,12 +63,11 @@ class NoticePlanning:
                 ResidentRow.status == "resident",
             )
         )
-        for card_id, resident_id, card_expires in cards:
-            cand = found.get(card_id, Candidate(resident_id, card_id, card_expires, ()))
-            found[card_id] = Candidate(
-                resident_id,
-                card_id,
-                card_expires,
-                (*cand.items, NoticeItem("card", None, card_expires)),
+        for card_id, resident_id, card_expires, by_stay in cards:
+            cand = found.get(
+                card_id, Candidate(resident_id, card_id, card_expires, (), bool(by_stay))
+            )
+            found[card_id] = replace(
+                cand, items=(*cand.items, NoticeItem("card", None, card_expires))
             )
         return list(found.values())

@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from madoguchi.web.api_counter import add_counter_routes
+from madoguchi.web.api_counter_2026 import add_counter_2026_routes
 from madoguchi.web.api_models import ErrorOut
 from madoguchi.web.api_reference import add_reference_routes, add_supervisor_routes
 
@@ -37,6 +38,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 def router() -> APIRouter:
     r = APIRouter(prefix="/api/v1", responses=ERRORS)
     add_counter_routes(r)
+    add_counter_2026_routes(r)
     add_reference_routes(r)
     add_supervisor_routes(r)
     return r

@@ -163,6 +163,8 @@ def add_counter_routes(r: APIRouter) -> None:
                 resident_id=body.resident_id,
                 actor=ctx.actor,
                 idempotency_key=body.idempotency_key,
+                fee_reason=body.fee_reason,
+                moved_abroad_on=body.moved_abroad_on,
             )
             return case
 

@@ -9,6 +9,7 @@ from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from madoguchi.rules.cases import CaseEvent, CaseKind, CaseState
+from madoguchi.rules.fees import FeeReason
 from madoguchi.rules.id_documents import IdDocument
 from madoguchi.rules.items import IdDocumentKind, IdRole, Item
 from madoguchi.rules.pins import PinKind
@@ -102,7 +103,11 @@ class CardOut(BaseModel):
     resident_id: str
     created: date
     expires: date
-    status: str = Field(description="active / lost / returned / replaced")
+    status: str = Field(description="active / lost / returned / replaced / lapsed")
+    limited_by_stay: bool = Field(False, description="R-CARD-2: ends with the period of stay")
+    face_auth: bool = Field(False, description="R-FACE-1: a face-authentication card")
+    abroad_since: date | None = Field(None, description="R-ABROAD-1: in continued use abroad")
+    remarks: list[str] = Field(default_factory=list, description="the remarks field (追記欄)")
 
 
 class CertificateOut(BaseModel):
@@ -133,6 +138,7 @@ class CaseOut(BaseModel):
     documents: dict[str, dict[IdRole, DocumentsOut]] = Field(description="visit → role → R-ID")
     fee_due: int | None
     receipt_no: str | None
+    fee_reason: FeeReason | None = Field(None, description="R-FEE: why the card is in hand")
     allowed_events: list[CaseEvent]
 
 
@@ -234,6 +240,8 @@ class CaseCreate(ApiIn):
         ]
         | None
     ) = Field(None, description="a retried request with the same key returns the same case")
+    fee_reason: FeeReason | None = Field(None, description="R-FEE: why the card is in hand")
+    moved_abroad_on: date | None = Field(None, description="for abroad_reissue_90d")
 
 
 class VisitIn(ApiIn):

@@ -57,6 +57,10 @@ def _card_out(c: Card) -> CardOut:
         created=c.created,
         expires=c.expires,
         status=c.status.value,
+        limited_by_stay=c.limited_by_stay,
+        face_auth=c.face_auth,
+        abroad_since=c.abroad_since,
+        remarks=list(c.remarks),
     )
 
 
@@ -103,6 +107,7 @@ def _case_out(c: Case) -> CaseOut:
         },
         fee_due=c.fee_due,
         receipt_no=c.receipt_no,
+        fee_reason=c.fee_reason,
         allowed_events=list(allowed_events(c.kind, c.state)),
     )
 

@@ -52,6 +52,17 @@ def runtime_messages() -> Iterator[str]:
     yield from PIN_LABELS.values()
     yield from CERT_KIND_LABELS.values()
     yield from labels.KIND_LABELS.values()
+    yield from labels.FEE_REASON_CHOICES.values()
+    yield from labels.STAY_APPLICANT_LABELS.values()
+    yield from labels.RESIDENT_NOTICES.values()
+    from madoguchi.rules.abroad import AbroadApplicant
+    from madoguchi.rules.pins import KIOSK_RESET_TEXT
+
+    yield from (a.label for a in AbroadApplicant)
+    yield KIOSK_RESET_TEXT
+    from madoguchi.rules.fees import FeeReason
+
+    yield from (r.label for r in FeeReason)
     yield from labels.STATE_LABELS.values()
     yield from labels.STATUS_LABELS.values()
     yield from labels.REFUSAL_REASONS

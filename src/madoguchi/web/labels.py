@@ -7,9 +7,11 @@ No page ever shows the code itself.
 from __future__ import annotations
 
 from madoguchi.rules.cases import CaseKind, CaseState
+from madoguchi.rules.fees import FeeReason
 from madoguchi.rules.notices import NoticeState, SuppressionReason
 from madoguchi.rules.procedures import PROCEDURES
 from madoguchi.rules.revocation import RegistryEvent
+from madoguchi.rules.stay import StayApplicant
 
 KIND_LABELS: dict[CaseKind, str] = {
     **{CaseKind(p.id.value): f"{p.id.value} {p.title}" for p in PROCEDURES.values()},
@@ -17,6 +19,28 @@ KIND_LABELS: dict[CaseKind, str] = {
     CaseKind.PIN_RESET: "暗証番号の初期化（ロックの解除）",
     CaseKind.CARD_LOST: "カードの紛失の届出（一時保留）",
     CaseKind.CARD_FOUND: "紛失したカードの発見の届出",
+}
+#: R-FEE: why the card is in hand, as the clerk chooses it when a new issuance opens
+FEE_REASON_CHOICES: dict[FeeReason, str] = {
+    FeeReason.NEW: "お持ちのカードに発行（初めて、または有効期限が切れた後）",
+    FeeReason.REISSUE: "再交付されたカード（紛失・破損など本人の事由、手数料200円）",
+    FeeReason.REISSUE_NOT_AT_FAULT: "再交付されたカード（盗難・追記欄の不足・カードの有効期限など）",
+    FeeReason.ABROAD_REISSUE_90D: "国外転出で失効した後、90日以内に申請したカード",
+}
+#: R-CARD-3: who applies for the validity change
+STAY_APPLICANT_LABELS: dict[StayApplicant, str] = {
+    StayApplicant.HOLDER: "本人",
+    StayApplicant.LEGAL_REPRESENTATIVE: "法定代理人",
+    StayApplicant.HOUSEHOLD: "同一世帯の方（カードの手続きだけ。電子証明書は後日）",
+}
+#: what the resident page says after a step done there (R-CARD-3, R-CARD-4)
+RESIDENT_NOTICES: dict[str, str] = {
+    "validity_changed": "カードの有効期限を変更しました。電子証明書は後日、本人または法定代理人の来庁で更新します。",
+    "card_extended": "特例期間によりカードの有効期限を延長しました。",
+    "face_auth_on": "顔認証マイナンバーカードに切り替えました。署名用電子証明書は失効し、暗証番号はなくなりました。",
+    "face_auth_off": "通常のカードに戻し、暗証番号を設定しました。",
+    "abroad_noticed": "国外転出届を受け付けました。転出日以降に「国外転出を記録する」を押してください。",
+    "abroad_recorded": "国外転出を記録しました。",
 }
 STATE_LABELS: dict[CaseState, str] = {
     CaseState.OPEN: "受付中",
@@ -107,6 +131,7 @@ CARD_STATUS_LABELS = {
     "lost": "紛失（電子証明書は一時保留）",
     "returned": "返納",
     "replaced": "再交付により無効",
+    "lapsed": "国外転出により失効",
 }
 
 #: National holidays as jpholiday names them (the public calendar shows them; English through

@@ -30,6 +30,7 @@ from madoguchi.rules.offices import (
     is_year_end_holiday,
     office_status,
 )
+from madoguchi.rules.pins import KIOSK_RESET_TEXT
 from madoguchi.rules.procedures import Applicant, Purpose, Step, checklist, select_procedure
 from madoguchi.services.certview import (
     MAX_CERT_BYTES,
@@ -248,7 +249,7 @@ def router() -> APIRouter:
         site = site_of(request)
         context = site.context()
         params = request.query_params
-        context.update(answers={}, errors={}, result=None)
+        context.update(answers={}, errors={}, result=None, kiosk_text=KIOSK_RESET_TEXT)
         if not any(name in params for name in CHECKLIST_FIELDS):
             return render(request, "public/checklist.html", context)
         answers, errors = checklist_answers(params)

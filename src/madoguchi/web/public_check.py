@@ -83,7 +83,20 @@ def _holder_facts(info: dict[str, Any]) -> dict[str, Any] | None:
         "birth": info["birth"],
         "gender": GENDER_LABELS.get(info["gender"], info["gender"]),
         "address": info["address"],
+        # R-X509-2: the substitute form is what the certificate carries; which characters
+        # are substitutes (代替文字) comes from the position fields
+        "name_positions": info["name_positions"],
+        "address_positions": info["address_positions"],
+        "name_substituted": substituted_labels(info["name_substituted"]),
+        "address_substituted": substituted_labels(info["address_substituted"]),
     }
+
+
+def substituted_labels(marked: list[dict[str, Any]] | None) -> list[str]:
+    """R-X509-2: 「高」(1文字目) for each substitute in a field; empty when none or unread."""
+    if not marked:
+        return []
+    return [f"「{m['character']}」（{m['index'] + 1}文字目）" for m in marked]
 
 
 def check_file(ca: Any, data: bytes, today: date) -> CheckResult:

@@ -63,7 +63,9 @@ def refused(exc: Exception, url: str) -> RedirectResponse:
     """Show a refusal on the page it came from (the service logged it for the supervisor)."""
     code = getattr(exc, "code", "internal_error")
     log.info("counter refused %s: %s", code, exc)
-    return back(url, code)
+    params = getattr(exc, "params", None)  # R-X509-2: the character the message names
+    extra = {f"ep_{k}": str(v) for k, v in params.items()} if isinstance(params, dict) else {}
+    return back(url, code, **extra)
 
 
 def parse_date(value: str) -> date | None:

@@ -56,7 +56,11 @@ def render_document(c: Container, case_id: str, name: str, ctx: StaffContext) ->
             )
             data = certificate_copy_pdf(doc)
         else:
-            fee = fee_on(jst_date(case.closed_at or case.opened_at), config.fee_schedule)
+            fee = fee_on(
+                jst_date(case.closed_at or case.opened_at),
+                config.fee_schedule,
+                reason=case.fee_reason,  # R-FEE: the receipt says why
+            )
             doc = receipt_doc(case, resident, fee, view.current.keys(), office, city, today)
             data = receipt_pdf(doc)
     c.counter.record_print(case.id, name, ctx.actor)

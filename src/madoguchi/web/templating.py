@@ -25,7 +25,29 @@ def _context(request: Request) -> dict[str, Any]:
         "csrf_token": getattr(request.state, "csrf", ""),
         "staff": getattr(request.state, "staff", None),
         "lang": i18n.current_locale.get(),
+        # R-X509-2: the data a refusal names (the character with no substitute), carried
+        # beside its code in the query by staff_common.refused
+        "error_params": {
+            k.removeprefix(ERROR_PARAM_PREFIX): v[:40]
+            for k, v in request.query_params.items()
+            if k.startswith(ERROR_PARAM_PREFIX)
+        },
     }
+
+
+#: the query parameters that carry an error's data (``ep_character=髙``)
+ERROR_PARAM_PREFIX = "ep_"
+
+
+def message_with(code: str, fallback: str = "", params: dict[str, str] | None = None) -> str:
+    """The Japanese (or translated) message of ``code``, with its data filled in."""
+    text = i18n.gettext(japanese(code, fallback or code))
+    if params:
+        try:
+            return text.format_map(params)
+        except (KeyError, IndexError, ValueError):
+            return text
+    return text
 
 
 def yen(value: int | None) -> str:
@@ -98,8 +120,10 @@ def make_templates() -> Jinja2Templates:
     env.globals["actions"] = ACTION_LABELS
     env.globals["card_statuses"] = CARD_STATUS_LABELS
     env.globals["resident_statuses"] = RESIDENT_STATUS_LABELS
-    env.globals["message"] = lambda code, fallback="": without_placeholders(
-        i18n.gettext(japanese(code, fallback or code))
+    env.globals["message"] = lambda code, fallback="", params=None: (
+        message_with(code, fallback, params)
+        if params
+        else without_placeholders(i18n.gettext(japanese(code, fallback or code)))
     )
     return templates
 

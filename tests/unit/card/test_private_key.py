@@ -131,7 +131,10 @@ def test_r_proc_6_the_public_surface_is_what_was_reviewed() -> None:
     }
     assert public(JpkiCard) == {
         "authenticate_issuer",
+        "clear_pin",  # R-FACE-1, issuer only
+        "delete_key",  # R-FACE-1, issuer only: the slot emptied, no key material read
         "generate_key",
+        "pin_is_set",
         "read_ca_certificate",
         "read_certificate",
         "set_pin",
