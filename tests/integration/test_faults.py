@@ -30,6 +30,7 @@ from madoguchi.bootstrap import Container
 from madoguchi.card.jpki import JpkiCard
 from madoguchi.config import Settings
 from madoguchi.pki.facts import facts_from_certificate
+from madoguchi.rules.chars import certificate_text
 from madoguchi.rules.dates import jst_date
 from madoguchi.rules.notices import NoticeState
 from madoguchi.rules.revocation import CertStatus, RevocationReason
@@ -64,9 +65,9 @@ def check_invariants(c: Container) -> None:
                     # R-REV-1: a good sign certificate states the holder's current address;
                     # one issued before the move must have been revoked by it
                     facts = facts_from_certificate(x509.load_der_x509_certificate(sign.der))
-                    assert facts is not None and facts.address == r.address, (
-                        f"{r.name}: moved, sign certificate of the old address still good"
-                    )
+                    assert (
+                        facts is not None and facts.address == certificate_text(r.address).text
+                    ), f"{r.name}: moved, sign certificate of the old address still good"
         chain = verify_chain(uow.counter.audit_entries())
         assert chain.ok, chain.message
         for cp in uow.notices.campaigns():

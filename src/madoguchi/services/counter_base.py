@@ -4,6 +4,7 @@ log of refusals the supervisor reads at day's end."""
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +30,8 @@ from madoguchi.services.ports import Clock, ReadOnlyUnitOfWork, UnitOfWork, UowF
 from madoguchi.services.ports.ca import CertificateAuthority
 from madoguchi.services.registry import RegistryService, current_certificates
 from madoguchi.services.siteconfig import SiteConfig, SiteConfigService
+
+log = logging.getLogger("madoguchi.counter")
 
 
 def procedure_of(kind: CaseKind) -> Procedure | None:
@@ -121,7 +124,8 @@ class CounterBase:
         is raised without an entry in the refusals' list."""
         try:
             yield
-        except (Correctable, RuleInputError):
+        except (Correctable, RuleInputError) as exc:
+            log.info("counter slip %s: %s", exc.code, exc)  # for the operators, not the list
             raise
         except REFUSALS as exc:
             self.record_refusal(actor, exc.code, case_id=case_id, resident_id=resident_id)

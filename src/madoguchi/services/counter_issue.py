@@ -41,6 +41,12 @@ def valid_kinds(current: Mapping[CertKind, CertRecord], on: date) -> set[CertKin
     }
 
 
+def replaces_by_default(case: Case) -> bool:
+    """Whether the case's issuance replaces valid certificates unasked: a renewal, and the
+    国外転出者向け sign certificate (R-ABROAD-3), which takes the domestic one's place."""
+    return is_renewal(case.kind) or case.abroad_sign
+
+
 def default_kinds(
     eligible: Iterable[CertKind],
     current: Mapping[CertKind, CertRecord],
@@ -128,7 +134,7 @@ class CounterIssuance(CounterBase):
                 assert case.card_id is not None
                 current = current_certificates(reader, case.card_id)
             kinds = chosen_kinds(
-                requested, eligible, current, renewal=is_renewal(case.kind), on=self._today()
+                requested, eligible, current, renewal=replaces_by_default(case), on=self._today()
             )
             if CertKind.SIGN in kinds:
                 self._check_certificate_text(resident, case)  # R-X509-2, before any key

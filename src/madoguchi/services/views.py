@@ -21,9 +21,9 @@ from madoguchi.rules.procedures import Procedure, Visit
 from madoguchi.rules.revocation import CertStatus
 from madoguchi.rules.validity import CertKind, renewal_offered
 from madoguchi.services.audit import ChainReport, verify_chain
-from madoguchi.services.counter_base import is_renewal, procedure_of
+from madoguchi.services.counter_base import procedure_of
 from madoguchi.services.counter_documents import RoleDocuments, visit_documents
-from madoguchi.services.counter_issue import default_kinds, valid_kinds
+from madoguchi.services.counter_issue import default_kinds, replaces_by_default, valid_kinds
 from madoguchi.services.domain import (
     REFUSED_BY_CLERK,
     REFUSED_BY_RULE,
@@ -238,6 +238,8 @@ class CounterViews:
                     face_auth_card=bool(card and card.face_auth),  # R-FACE-1
                 ).eligible
             ]
+            if case.abroad_sign:  # R-ABROAD-3: the 国外転出者向け sign certificate alone
+                eligible = [k for k in eligible if k is CertKind.SIGN]
             view = CaseView(
                 case=case,
                 resident=person,
@@ -245,7 +247,7 @@ class CounterViews:
                 current=current,
                 eligible=eligible,
                 default_kinds=default_kinds(
-                    eligible, current, renewal=is_renewal(case.kind), on=today
+                    eligible, current, renewal=replaces_by_default(case), on=today
                 ),
                 valid_kinds=sorted(valid_kinds(current, today)),
                 staff_names={a.id: a.name for a in uow.staff.accounts()},

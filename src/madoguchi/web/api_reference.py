@@ -28,9 +28,11 @@ from madoguchi.web.api_models import (
     ChecklistItemOut,
     ChecklistOut,
     ChecklistVisitOut,
+    DayQuery,
+)
+from madoguchi.web.api_models_day import (
     DayAuditOut,
     DayCasesOut,
-    DayQuery,
     OfficeOut,
     OfficesOut,
     RefusalOut,

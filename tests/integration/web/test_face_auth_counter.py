@@ -92,7 +92,12 @@ def test_r_face_1_a_face_auth_card_gets_its_auth_certificate_without_a_pin(
     page = b.get(f"/staff/cases/{case_id}").text
     assert 'data-testid="face-auth-issue"' in page and 'id="auth_pin"' not in page
     assert 'id="sign_password"' not in page
-    r = b.post_form(f"/staff/cases/{case_id}", f"/staff/cases/{case_id}/issue", {"no_sign": "1"})
+    # the card keeps a valid auth certificate: a new issuance replaces it only when chosen
+    r = b.post_form(
+        f"/staff/cases/{case_id}",
+        f"/staff/cases/{case_id}/issue",
+        {"kinds_offered": "1", "kinds": "auth"},
+    )
     assert "電子証明書を発行しました" in r.text, r.text[:600]
     with fresh.uow() as uow:
         (resident,) = uow.counter.find_residents(name="顔認")

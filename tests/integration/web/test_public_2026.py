@@ -41,7 +41,7 @@ def test_r_id_3_lists_name_the_qualification_certificate_not_the_health_insuranc
         assert "健康保険証" not in text, text
     page = web.get("/checklist?purpose=new&applicant=proxy").text
     result = text_of(section(page, "checklist-result"))
-    assert "資格確認書など2点" in result and "健康保険証" not in result
+    assert "資格確認書など公的機関が発行したもの" in result and "健康保険証" not in result
 
 
 def test_r_id_3_the_expiry_notice_names_the_qualification_certificate() -> None:
