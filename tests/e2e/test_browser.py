@@ -10,15 +10,12 @@ under artifacts/browser/.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from madoguchi.services.demo import DEMO_JUKI_PIN
-from tests.support.browser import chromium, shot
-from tests.support.processes import madoguchi, serving
+from tests.support.browser import shot
 
 PASSWORDS = {
     "clerk": "clerk-demo-2026",
@@ -26,30 +23,6 @@ PASSWORDS = {
     "supervisor": "supervisor-demo-2026",
     "admin": "admin-demo-2026",
 }
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data = tmp_path_factory.mktemp("browser") / "data"
-    madoguchi("demo-data", "--data-dir", str(data))
-    with serving(data) as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def page(browser: Browser, site: str) -> Iterator[Page]:
-    context = browser.new_context(
-        base_url=site, locale="ja-JP", viewport={"width": 1280, "height": 900}
-    )
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def type_into(page: Page, selector: str, text: str) -> None:

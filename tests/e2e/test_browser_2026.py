@@ -6,40 +6,13 @@ artifacts/browser/."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 
-import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from madoguchi.services.demo import DEMO_JUKI_PIN
 from tests.e2e.test_browser import check, find_resident, login, submit, type_into
-from tests.support.browser import chromium, shot
-from tests.support.processes import madoguchi, serving
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data = tmp_path_factory.mktemp("browser2026") / "data"
-    madoguchi("demo-data", "--data-dir", str(data))
-    with serving(data) as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def page(browser: Browser, site: str) -> Iterator[Page]:
-    context = browser.new_context(
-        base_url=site, locale="ja-JP", viewport={"width": 1280, "height": 900}
-    )
-    page = context.new_page()
-    yield page
-    context.close()
+from tests.support.browser import shot
 
 
 def issue_renewal(page: Page, password: str, pin: str) -> None:

@@ -20,24 +20,9 @@ from playwright.sync_api import Browser, Page, expect
 from madoguchi.services.demo import DEMO_JUKI_PIN
 from tests.e2e.test_browser import check, find_resident, login, open_case, submit, type_into
 from tests.support.axe import overflow, serious
-from tests.support.browser import chromium, shot
-from tests.support.processes import madoguchi, serving
+from tests.support.browser import shot
 
 RECORD = "[data-testid=record]"
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data = tmp_path_factory.mktemp("browser15") / "data"
-    madoguchi("demo-data", "--data-dir", str(data))
-    with serving(data) as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture
