@@ -12,6 +12,7 @@ import os
 import shutil
 import ssl
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from madoguchi.services.cardside import prepare_card
 from madoguchi.services.ports import IssueOrder, IssueRequest
 from tests.support.postgres import create_database
 from tests.support.processes import MADOGUCHI, OutputLines, free_port, madoguchi, madoguchi_json
+from tests.support.tools import require_tool
 
 HANG_GUARD = 300
 OBIHIRO = "012076"
@@ -201,3 +203,96 @@ def test_a_credential_revoked_through_one_is_refused_by_both(
             client.get("/ra/v1/whoami")
         with _client(node, cluster.credentials) as other:  # the others still work
             assert other.get("/ra/v1/whoami").status_code == 200
+
+
+# -- one address: deploy/nginx/ca-service-stream.conf in front of both ---------------------------
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "nginx"
+STREAM_MODULE = Path("/usr/lib/nginx/modules/ngx_stream_module.so")
+INSTALL = "`make test` installs nginx and libnginx-mod-stream (scripts/sysdeps.sh)"
+
+
+def _stream_config(base: Path, listen: int, nodes: list[Node]) -> Path:
+    """The example with this test's addresses; every value replaced must be there."""
+    text = (DEPLOY / "ca-service-stream.conf").read_text(encoding="utf-8")
+    replaced = {"listen 443;": f"listen 127.0.0.1:{listen};"}
+    for name, node in zip(("ca1.internal:8443", "ca2.internal:8443"), nodes, strict=True):
+        replaced[name] = node.ra_url.removeprefix("https://")
+    for old, new in replaced.items():
+        assert old in text, f"the example no longer has {old!r}"
+        text = text.replace(old, new)
+    (base / "stream.conf").write_text(text, encoding="utf-8")
+    user = "user root root;\n" if os.geteuid() == 0 else ""
+    main = base / "nginx.conf"
+    main.write_text(
+        f"""load_module {STREAM_MODULE};
+{user}worker_processes 1;
+pid {base}/nginx.pid;
+error_log {base}/nginx-error.log warn;
+events {{ worker_connections 64; }}
+include {base}/stream.conf;
+""",
+        encoding="utf-8",
+    )
+    return main
+
+
+def _server_serial(address: str, credentials: Path) -> int:
+    """The serial of the server certificate that answered a fresh connection to ``address``
+    (each `ca serve` makes its own at start), after a verified mutual-TLS GET."""
+    node = Node(Path(), f"https://{address}", "")
+    with _client(node, credentials) as client, client.stream("GET", "/ra/v1/whoami") as answer:
+        sslobj = answer.extensions["network_stream"].get_extra_info("ssl_object")
+        der = sslobj.getpeercert(True)  # the binary form (positional on the bare _SSLSocket)
+        answer.read()
+        assert answer.json() == {"municipality": OBIHIRO}
+    return x509.load_der_x509_certificate(der).serial_number
+
+
+def test_both_answer_at_one_address_through_nginx(cluster: Cluster, tmp_path: Path) -> None:
+    binary = require_tool("nginx", INSTALL)
+    if not STREAM_MODULE.exists():
+        require_tool("ngx_stream_module.so", INSTALL)  # fails under CI, skips elsewhere
+    listen = free_port()
+    conf = _stream_config(tmp_path, listen, cluster.nodes)
+    args = ["-p", str(tmp_path), "-e", str(tmp_path / "nginx-error.log"), "-c", str(conf)]
+    check = subprocess.run(
+        [binary, "-t", *args],
+        capture_output=True,
+        text=True,
+    )
+    assert check.returncode == 0, check.stderr
+    proc = subprocess.Popen(
+        [binary, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    address = f"127.0.0.1:{listen}"
+    try:
+        direct = {_server_serial(n.ra_url.removeprefix("https://"), cluster.credentials)
+                  for n in cluster.nodes}  # fmt: skip
+        assert len(direct) == 2  # two processes, two server certificates
+        seen = set()
+        for _ in range(6):  # fresh connections: the balancer spreads them over both
+            seen.add(_wait_for_address(address, cluster.credentials))
+        assert seen == direct
+        anchor = ssl.create_default_context(cafile=str(cluster.credentials / "ca-tls.pem"))
+        anonymous = httpx.Client(base_url=f"https://{address}", verify=anchor, timeout=60)
+        with anonymous, pytest.raises(httpx.TransportError):  # still mutual TLS, end to end
+            anonymous.get("/ra/v1/whoami")
+    finally:
+        if (tmp_path / "nginx.pid").exists():
+            os.kill(int((tmp_path / "nginx.pid").read_text()), 15)
+        proc.wait(timeout=30)
+
+
+def _wait_for_address(address: str, credentials: Path) -> int:
+    """The answering server's serial, once nginx listens (its readiness: a connection)."""
+    deadline = time.monotonic() + HANG_GUARD
+    while True:
+        try:
+            return _server_serial(address, credentials)
+        except httpx.ConnectError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
