@@ -32,6 +32,7 @@ MODULES: list[tuple[int | None, str]] = [
     (3, "ocsp"),
     (5, "api"),
     (None, "api_paced"),  # benchmark 5's paced section, three runs a database (issue 14)
+    (None, "ra_api"),  # issue 17: the RA API over mutual TLS against the in-process path
     (None, "prelint"),
     (None, "startup"),
 ]

@@ -9,6 +9,8 @@ PACKAGES=(openssl softhsm2 postgresql chromium fonts-ipaexfont poppler-utils zba
   # systemd-analyze verifies the units (systemd is on every Debian, listed to be sure);
   # curl: the relying parties' commands fetch CRLs with it (docs/relying-parties.md)
   nginx systemd curl
+  # issue 17: nginx's stream module puts two `ca serve` behind one address in a test
+  libnginx-mod-stream
   # issue 15: node's npm installs axe-core (pinned in tests/support/axe/package-lock.json),
   # the accessibility check the browser tests inject into every page
   nodejs)

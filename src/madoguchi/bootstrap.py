@@ -37,7 +37,7 @@ from madoguchi.services.ocsp_service import OCSP_COUNTERS, OcspResponder
 from madoguchi.services.operations import OperationsService
 from madoguchi.services.ports import Clock, UowFactory
 from madoguchi.services.ports.ca import CertificateAuthority
-from madoguchi.services.ra_enrolment import RaEnrolment
+from madoguchi.services.ra_enrolment import RA_CRL_COUNTER, RaEnrolment
 from madoguchi.services.registry import RegistryService
 from madoguchi.services.siteconfig import SiteConfigService
 from madoguchi.services.staff import StaffPolicy, StaffService
@@ -193,7 +193,13 @@ class Container:
             self.keys,
             self.settings.data_dir / "ca-service",
             self.settings.ca_organization,
+            probe=lambda: self.ra_crl_reader.counters()[RA_CRL_COUNTER],
         )
+
+    @cached_property
+    def ra_crl_reader(self) -> OcspReader:
+        """The cheap read of the RA-CA CRL's counter, at every TLS handshake of `ca serve`."""
+        return OcspReader(self.engine, (RA_CRL_COUNTER,))
 
     @cached_property
     def crls(self) -> CrlPublisher:

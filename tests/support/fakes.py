@@ -66,7 +66,7 @@ from madoguchi.services.ports import (
     close_unit_of_work,
     open_unit_of_work,
 )
-from madoguchi.services.ports.ca import AnsweredOrder, RaCredential
+from madoguchi.services.ports.ca import AnsweredOrder, NetworkCa, RaCredential
 
 AUDIT_SEQ = "audit-seq"  # the counter the SQL store numbers audit entries with
 WRITER_WAIT = 10.0  # seconds a writer waits for the gate before giving up (a test never hangs)
@@ -169,6 +169,8 @@ class FakeState:
     batches: dict[str, Batch] = field(default_factory=dict)
     orders: dict[str, AnsweredOrder] = field(default_factory=dict)
     ra_credentials: dict[int, RaCredential] = field(default_factory=dict)
+    network_cas: dict[str, NetworkCa] = field(default_factory=dict)
+    network_crls: dict[str, tuple[int, bytes]] = field(default_factory=dict)
 
     def copy(self) -> FakeState:
         return FakeState(
@@ -317,6 +319,30 @@ class FakePki:
         if found is not None and found.revoked_at is None:
             found = s.ra_credentials[serial] = replace(found, revoked_at=_utc(at))
         return found
+
+    def ra_credential(self, serial: int) -> RaCredential | None:
+        return self._tx.read().ra_credentials.get(serial)
+
+    def network_ca(self, name: str) -> NetworkCa | None:
+        return self._tx.read().network_cas.get(name)
+
+    def add_network_ca(self, ca: NetworkCa, at: datetime) -> None:
+        s = self._tx.write()
+        _utc(at)
+        if ca.name in s.network_cas:  # as the store: another process created it first
+            raise ConcurrentUpdate(f"network CA {ca.name}")
+        s.network_cas[ca.name] = ca
+
+    def network_crl(self, name: str) -> tuple[int, bytes] | None:
+        return self._tx.read().network_crls.get(name)
+
+    def put_network_crl(self, name: str, number: int, pem: bytes) -> None:
+        s = self._tx.write()
+        if name not in s.network_cas:
+            raise LookupError(name)
+        current = s.network_crls.get(name)
+        if current is None or number > current[0]:
+            s.network_crls[name] = (number, pem)
 
     def set_status(
         self,

@@ -4,6 +4,7 @@ the CA as a service of its own, and the counters' credentials to reach it."""
 from __future__ import annotations
 
 import contextlib
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -133,7 +134,7 @@ def cmd_serve(
     from madoguchi.web.ca_service import create_public_app, create_ra_app
     from madoguchi.web.ca_tls import serve
 
-    with handled(False):
+    with handled(False), tempfile.TemporaryDirectory(prefix="madoguchi-ca-tls-") as own:
         c = with_ca(data_dir)
         if c.remote_ca:
             raise CliInputError(
@@ -143,27 +144,29 @@ def cmd_serve(
             )
         hosts = [host, *(tls_name or []), "localhost", "127.0.0.1", "::1"]
         hosts = [h for h in hosts if h not in ("0.0.0.0", "::")]
-        tls = c.ra_enrolment.server_tls(hosts)
+        # the process's own TLS files (its server key, the CRL it loaded); all the rest is in
+        # the store, shared by every `ca serve` over it
+        tls = c.ra_enrolment.server_tls(hosts, Path(own))
         ra_app, public_app = create_ra_app(c), create_public_app(c)
 
-    def ready() -> None:
-        print(
-            f"madoguchi ca serve: ready — RA API https://{host}:{port}/ra/v1 (mutual TLS), "
-            f"public http://{host}:{public_port}/ (OCSP, CRL, CA certificates)",
-            flush=True,
-        )
+        def ready() -> None:
+            print(
+                f"madoguchi ca serve: ready — RA API https://{host}:{port}/ra/v1 (mutual TLS), "
+                f"public http://{host}:{public_port}/ (OCSP, CRL, CA certificates)",
+                flush=True,
+            )
 
-    with contextlib.suppress(KeyboardInterrupt):
-        serve(
-            ra_app,
-            public_app,
-            host=host,
-            port=port,
-            public_port=public_port,
-            tls=tls,
-            on_ready=ready,
-            log_config=uvicorn_log_config("warning"),
-        )
+        with contextlib.suppress(KeyboardInterrupt):
+            serve(
+                ra_app,
+                public_app,
+                host=host,
+                port=port,
+                public_port=public_port,
+                tls=tls,
+                on_ready=ready,
+                log_config=uvicorn_log_config("warning"),
+            )
 
 
 def register(ca: typer.Typer) -> None:

@@ -29,7 +29,7 @@ class RaDesk:
     def caller(self, client_serial: int) -> str:
         """The municipality of an enrolled, unrevoked RA credential."""
         with self.ca.uow_factory.read_only() as uow:
-            found = next((c for c in uow.pki.ra_credentials() if c.serial == client_serial), None)
+            found = uow.pki.ra_credential(client_serial)
         if found is None:
             raise NotFound("unknown_ra", f"no RA credential {client_serial:x}")
         if found.revoked_at is not None:

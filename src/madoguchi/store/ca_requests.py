@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from madoguchi.pki.records import serial_hex
 from madoguchi.rules.validity import CertKind
-from madoguchi.services.ports import AnsweredOrder, RaCredential
-from madoguchi.store.models import CaIssueRequestRow, RaCredentialRow
+from madoguchi.services.domain import ConcurrentUpdate
+from madoguchi.services.ports import AnsweredOrder, NetworkCa, RaCredential
+from madoguchi.store.models import CaIssueRequestRow, NetworkCaRow, RaCredentialRow
 
 
 def _credential(row: RaCredentialRow) -> RaCredential:
@@ -55,6 +57,10 @@ class CaRequests:
         rows = self.session.scalars(select(RaCredentialRow).order_by(RaCredentialRow.issued_at))
         return [_credential(r) for r in rows]
 
+    def ra_credential(self, serial: int) -> RaCredential | None:
+        row = self.session.get(RaCredentialRow, serial_hex(serial))
+        return None if row is None else _credential(row)
+
     def add_ra_credential(self, credential: RaCredential) -> None:
         self.session.add(
             RaCredentialRow(
@@ -76,3 +82,35 @@ class CaRequests:
             row.revoked_at = at
             self.session.flush()
         return _credential(row)
+
+    # -- the CA service's own CAs and the RA-CA's CRL ---------------------------------------
+    def network_ca(self, name: str) -> NetworkCa | None:
+        row = self.session.get(NetworkCaRow, name)
+        if row is None:
+            return None
+        return NetworkCa(row.name, bytes(row.cert_pem), bytes(row.key_sealed))
+
+    def add_network_ca(self, ca: NetworkCa, at: datetime) -> None:
+        self.session.add(
+            NetworkCaRow(
+                name=ca.name, cert_pem=ca.cert_pem, key_sealed=ca.key_sealed, created_at=at
+            )
+        )
+        try:
+            self.session.flush()
+        except IntegrityError:  # another process created it first
+            raise ConcurrentUpdate(f"network CA {ca.name}") from None
+
+    def network_crl(self, name: str) -> tuple[int, bytes] | None:
+        row = self.session.get(NetworkCaRow, name)
+        if row is None or row.crl_number is None or row.crl_pem is None:
+            return None
+        return row.crl_number, bytes(row.crl_pem)
+
+    def put_network_crl(self, name: str, number: int, pem: bytes) -> None:
+        row = self.session.get(NetworkCaRow, name, with_for_update=True)
+        if row is None:
+            raise LookupError(name)
+        if row.crl_number is None or number > row.crl_number:  # never an older one over it
+            row.crl_number, row.crl_pem = number, pem
+            self.session.flush()

@@ -142,3 +142,18 @@ class RaCredentialRow(Base):
     issued_at: Mapped[datetime] = mapped_column(UtcDateTime)
     not_after: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class NetworkCaRow(Base):
+    """The CA service's own small CAs (issue 17): ``ra-ca`` (the counters' client
+    certificates) and ``tls-ca`` (its server certificates), their keys sealed with the CA
+    passphrase; the RA-CA's row carries its current CRL. In the store, so that every `ca
+    serve` process over it shares them."""
+
+    __tablename__ = "network_cas"
+    name: Mapped[str] = mapped_column(String(16), primary_key=True)
+    cert_pem: Mapped[bytes] = mapped_column(LargeBinary)
+    key_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    crl_number: Mapped[int | None] = mapped_column(BigInteger)
+    crl_pem: Mapped[bytes | None] = mapped_column(LargeBinary)

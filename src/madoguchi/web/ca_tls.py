@@ -3,10 +3,12 @@ and the public OCSP/CRL/CA-certificate application over plain HTTP, in one event
 
 Mutual TLS: a client must present a certificate of the RA-CA (`ca enroll-ra`) that is not on
 the RA-CA's CRL. The CRL is checked in the handshake (``VERIFY_CRL_CHECK_LEAF``). `ca
-revoke-ra` rewrites the CRL file; at the next handshake the server sees the file changed,
-builds a new TLS context with it and moves the connection onto it (the SNI callback, which
-OpenSSL calls for every ClientHello, with or without a server name) — so a revoked
-credential is refused at once, without a restart.
+revoke-ra` — on any host, through any process over the same store — writes a new CRL into the
+store and moves its counter; at every ClientHello (the SNI callback, which OpenSSL calls with
+or without a server name) the server reads that counter (one small ``SELECT``) and, when it
+moved, writes the new CRL to its own file, builds a new TLS context with it and moves the
+connection onto it — so a revoked credential is refused at once by every `ca serve` process,
+without a restart.
 """
 
 from __future__ import annotations
@@ -33,13 +35,9 @@ class TlsContexts:
     def __init__(self, tls: ServerTls) -> None:
         self.tls = tls
         self._lock = threading.Lock()
-        self._stamp = self._stamp_now()
+        self._generation = tls.refresh()  # the number of the CRL in the file: the counter's
         self.base = self._build()
         self.current = self.base
-
-    def _stamp_now(self) -> tuple[int, int, int]:
-        st = self.tls.crl_file.stat()
-        return (st.st_mtime_ns, st.st_size, st.st_ino)
 
     def _build(self) -> ssl.SSLContext:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -56,18 +54,19 @@ class TlsContexts:
         return ctx
 
     def fresh(self) -> ssl.SSLContext:
-        """The context with the newest CRL (rebuilt only when the file changed)."""
+        """The context with the newest CRL (rebuilt only when the store's CRL changed)."""
         with self._lock:
             try:
-                stamp = self._stamp_now()
-            except OSError:
-                return self.current  # being replaced: the next handshake sees the new one
-            if stamp != self._stamp:
+                generation = self.tls.generation()
+            except Exception:  # the store unreachable: the requests fail behind anyway
+                log.exception("RA-CA CRL counter not read")
+                return self.current
+            if generation != self._generation:
                 try:
+                    self._generation = self.tls.refresh()
                     self.current = self._build()
-                    self._stamp = stamp
-                    log.info("RA-CA CRL reloaded")
-                except (OSError, ssl.SSLError):
+                    log.info("RA-CA CRL reloaded (%d)", self._generation)
+                except Exception:
                     log.exception("RA-CA CRL not reloaded")
             return self.current
 

@@ -24,6 +24,7 @@ from madoguchi.services.ports.ca import (
     CertificateAuthority,
     IssueOrder,
     IssueRequest,
+    NetworkCa,
     RaCredential,
 )
 from madoguchi.services.ports.counter import CounterReader, CounterRepo
@@ -48,6 +49,7 @@ __all__ = [
     "IssueOrder",
     "IssueRequest",
     "NestedUnitOfWork",
+    "NetworkCa",
     "NoticeReader",
     "NoticeRepo",
     "OpsReader",

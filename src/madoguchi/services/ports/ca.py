@@ -104,12 +104,31 @@ class CertificateAuthority(Protocol):
         """Every certificate the CA issued onto a card, oldest first."""
 
 
+@dataclass(frozen=True, slots=True)
+class NetworkCa:
+    """One of the CA service's own CAs (``ra-ca``, ``tls-ca``): its certificate (PEM) and its
+    key sealed with the CA passphrase."""
+
+    name: str
+    cert_pem: bytes
+    key_sealed: bytes
+
+
 class CaRequestReader(Protocol):
     def answered_order(self, key: str) -> AnsweredOrder | None:
         """The order the CA answered under an idempotency key."""
 
     def ra_credentials(self) -> list[RaCredential]:
         """Every RA credential enrolled, oldest first."""
+
+    def ra_credential(self, serial: int) -> RaCredential | None:
+        """One RA credential by its serial (None: never enrolled)."""
+
+    def network_ca(self, name: str) -> NetworkCa | None:
+        """The CA service's RA-CA or TLS-CA (None: not created yet)."""
+
+    def network_crl(self, name: str) -> tuple[int, bytes] | None:
+        """The CRL number and PEM of a network CA's current CRL."""
 
 
 class CaRequestRepo(CaRequestReader, Protocol):
@@ -122,6 +141,12 @@ class CaRequestRepo(CaRequestReader, Protocol):
     def revoke_ra_credential(self, serial: int, at: datetime) -> RaCredential | None:
         """Mark an RA credential revoked (None: no such credential)."""
 
+    def add_network_ca(self, ca: NetworkCa, at: datetime) -> None:
+        """Record a network CA (the store refuses a second one of the same name)."""
+
+    def put_network_crl(self, name: str, number: int, pem: bytes) -> None:
+        """Replace a network CA's CRL (unless the stored one is newer)."""
+
 
 __all__ = [
     "AnsweredOrder",
@@ -130,5 +155,6 @@ __all__ = [
     "CertificateAuthority",
     "IssueOrder",
     "IssueRequest",
+    "NetworkCa",
     "RaCredential",
 ]
