@@ -101,6 +101,12 @@ COMMANDS: dict[str, Lazy] = {
     "registry": Lazy(
         "madoguchi.cli.periodic_cmd", "build_registry", "住民基本台帳の異動に伴う処理"
     ),
+    "reconcile": Lazy(
+        "madoguchi.cli.reconcile_cmd",
+        "cmd_reconcile",
+        "認証局への発行依頼で結果が窓口に記録されていないものを確かめて片付けます",
+        group=False,
+    ),
     "run-periodic": Lazy(
         "madoguchi.cli.periodic_cmd",
         "cmd_run_periodic",

@@ -82,3 +82,13 @@ class RaDesk:
     def certificates_of_card(self, card_id: str) -> list[CertRecord]:
         with self.ca.uow_factory.read_only() as uow:
             return uow.pki.certificates_of_card(card_id)
+
+    def order(self, municipality: str, key: str) -> list[CertRecord]:
+        """The certificates signed under an idempotency key, as they stand now (reconciliation
+        at the counter, issue 17); another municipality's key is unknown to the caller."""
+        with self.ca.uow_factory.read_only() as uow:
+            answered = uow.pki.answered_order(key)
+            if answered is None or answered.municipality != municipality:
+                raise NotFound("unknown_order", f"no order {key}")
+            found = [uow.pki.certificate(kind, serial) for kind, serial in answered.certificates]
+        return [r for r in found if r is not None]
