@@ -20,6 +20,7 @@ import json
 import os
 import ssl
 import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -344,3 +345,98 @@ def test_d_ca_unreachable_then_back(
     at_ca = _assert_consistent(ca, c, card_id)
     assert [i["status"] for i in at_ca] == ["good", "good"]
     assert _open_intents(c) == []
+
+
+# -- (b) the CA killed mid-request ------------------------------------------------------------
+def test_b_ca_killed_after_its_commit(
+    ca: CaProcess, proxy: TcpProxy, counter_db: str | None, tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "counter"
+    c = _counter(ca, proxy.url, data_dir, counter_db)
+    case_id, card_id = _case(c)
+    ca.stop()
+    ca.start(failpoint="ra.issue.after_commit")  # SIGKILL: signed, committed, not answered
+    with pytest.raises(CaUnavailable) as killed:
+        _issue(c, case_id)
+    assert killed.value.code == "ca_unreachable"
+    assert ca.proc is not None and ca.proc.wait(HANG_GUARD) == -9
+    ca.start()  # the CA back, on the same port behind the proxy
+    signed = ca.certificates_of_card(card_id)
+    assert [i["status"] for i in signed] == ["good", "good"]  # a good certificate, unknown…
+    out = _reconcile(ca, proxy.url, data_dir, counter_db)
+    assert [s["outcome"] for s in out["settled"]] == ["revoked"]  # type: ignore[union-attr]
+    at_ca = _assert_consistent(ca, c, card_id)
+    assert [i["status"] for i in at_ca] == ["revoked", "revoked"]
+    _issue(c, case_id)
+    _assert_consistent(ca, c, card_id)
+
+
+def test_b_ca_killed_before_its_commit(
+    ca: CaProcess, proxy: TcpProxy, counter_db: str | None, tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "counter"
+    c = _counter(ca, proxy.url, data_dir, counter_db)
+    case_id, card_id = _case(c)
+    ca.stop()
+    ca.start(failpoint="ra.issue.before_commit")
+    with pytest.raises(CaUnavailable):
+        _issue(c, case_id)
+    assert ca.proc is not None and ca.proc.wait(HANG_GUARD) == -9
+    ca.start()
+    assert ca.certificates_of_card(card_id) == []  # the CA rolled back: nothing signed
+    _issue(c, case_id)  # the retry does not judge the unanswered intent: reconciliation does
+    assert len(_open_intents(c)) == 1
+    out = _reconcile(ca, proxy.url, data_dir, counter_db)
+    assert [s["outcome"] for s in out["settled"]] == ["abandoned"]  # type: ignore[union-attr]
+    at_ca = _assert_consistent(ca, c, card_id)
+    assert [i["status"] for i in at_ca] == ["good", "good"]
+
+
+# -- (c) the counter's process killed after the CA signed --------------------------------------
+ISSUE_SCRIPT = """
+import sys
+from datetime import UTC, datetime
+from madoguchi.bootstrap import Container
+from madoguchi.config import Settings
+from madoguchi.services.audit import Actor
+from tests.support.clock import FakeClock
+c = Container(Settings(), FakeClock(datetime(2026, 11, 24, 1, 0, tzinfo=UTC))).start()
+c.counter.issue(sys.argv[1], sign_password="ABC123", auth_pin="3333",
+                actor=Actor("clerk01", "main", "T1"))
+print("issued")
+"""
+
+
+def test_c_counter_killed_after_the_ca_signed(
+    ca: CaProcess, proxy: TcpProxy, counter_db: str | None, tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "counter"
+    c = _counter(ca, proxy.url, data_dir, counter_db)
+    case_id, card_id = _case(c)
+    env = {
+        **os.environ,
+        **_env(ca, proxy.url, data_dir, counter_db),
+        "MADOGUCHI_FAILPOINT": "issue.after_stage",  # the card staged, nothing committed
+    }
+    killed = subprocess.run(
+        [sys.executable, "-c", ISSUE_SCRIPT, case_id],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).parents[2],
+        timeout=600,
+        check=False,
+    )
+    assert killed.returncode == -9, killed.stdout + killed.stderr
+    assert c.vault.staged(card_id) is not None  # the card's new state, staged
+    assert [i["status"] for i in ca.certificates_of_card(card_id)] == ["good", "good"]
+    with c.uow.read_only() as uow:
+        assert uow.pki.certificates_of_card(card_id) == []
+    out = _reconcile(ca, proxy.url, data_dir, counter_db)
+    assert [s["outcome"] for s in out["settled"]] == ["revoked"]  # type: ignore[union-attr]
+    assert c.vault.staged(card_id) is None  # discarded: the card never got those certificates
+    at_ca = _assert_consistent(ca, c, card_id)
+    assert [i["status"] for i in at_ca] == ["revoked", "revoked"]
+    _issue(c, case_id)
+    at_ca = _assert_consistent(ca, c, card_id)
+    assert sorted(str(i["status"]) for i in at_ca) == ["good", "good", "revoked", "revoked"]

@@ -114,8 +114,8 @@ class TcpProxy:
             while data := src.recv(65536):
                 if cut is not None and sent + len(data) > cut:
                     dst.sendall(data[: cut - sent])
+                    self.cut_done.set()  # before the client can see the close
                     _close(src, dst)
-                    self.cut_done.set()
                     return
                 dst.sendall(data)
                 sent += len(data)

@@ -19,6 +19,7 @@ from madoguchi.rules.revocation import RevocationReason, StatusChange
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.ca import CaService
 from madoguchi.services.domain import NotFound, Refused
+from madoguchi.services.failpoints import failpoint
 from madoguchi.services.ports import IssueOrder
 
 
@@ -39,7 +40,9 @@ class RaDesk:
     def issue(self, order: IssueOrder) -> list[CertRecord]:
         with self.ca.uow_factory() as uow:
             records = self.ca.issue_order_in(uow, order)
+            failpoint("ra.issue.before_commit")  # the fault tests kill the CA here (issue 17)
             uow.commit()
+        failpoint("ra.issue.after_commit")  # signed and committed, not yet answered
         return records
 
     def change_status(
