@@ -110,7 +110,7 @@ COMMANDS: dict[str, Lazy] = {
     "run-periodic": Lazy(
         "madoguchi.cli.periodic_cmd",
         "cmd_run_periodic",
-        "定期処理（CRL の発行、OCSP 応答の書き出し、監査ログのチェックポイント、転入期限、バックアップ）を systemd のタイマーと同じ予定で実行し続けます（systemd のない環境用）",
+        "定期処理（CRL の発行、OCSP 応答の書き出し、監査ログのチェックポイント、転入期限、発行依頼の照合、バックアップ）を systemd のタイマーと同じ予定で実行し続けます（systemd のない環境用）",
         group=False,
     ),
     "systemd-units": Lazy(
