@@ -30,7 +30,7 @@ def cmd_reconcile(
     data_dir: DataDirOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    """認証局への発行依頼で、結果が窓口に記録されていないものを認証局に確かめて片付けます（記録済み・認証局で失効・届かず終了）"""
+    """認証局への発行依頼で結果が窓口に記録されていないものを確かめて片付けます"""
     with handled(json):
         c = with_ca(data_dir)
         settled = c.counter.intents.reconcile(SYSTEM, timedelta(minutes=grace_minutes))
