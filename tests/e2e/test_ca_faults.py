@@ -20,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -35,11 +36,12 @@ from madoguchi.rules.revocation import CertStatus
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.audit import Actor
 from madoguchi.services.domain import CaUnavailable, Resident, ResidentStatus
+from madoguchi.services.ports import IssueIntent
 from madoguchi.services.registry import new_resident_id
 from tests.support.ca_process import CaProcess
 from tests.support.clock import FakeClock
 from tests.support.postgres import create_database
-from tests.support.processes import madoguchi
+from tests.support.processes import madoguchi, serving
 from tests.support.tcp_proxy import TcpProxy
 
 MAIN = Actor("clerk01", "main", "T1")
@@ -378,3 +380,31 @@ def test_c_counter_killed_after_the_ca_signed(
     _issue(c, case_id)
     at_ca = _assert_consistent(ca, c, card_id)
     assert sorted(str(i["status"]) for i in at_ca) == ["good", "good", "revoked", "revoked"]
+
+
+# -- the periodic task of `madoguchi serve` ---------------------------------------------------
+def test_serve_settles_an_old_open_intent(ca: CaProcess, tmp_path: Path) -> None:
+    data_dir = tmp_path / "counter"
+    c = _counter(ca, ca_url(ca), data_dir, None)
+    _, card_id = _case(c)
+    with c.uow() as uow:  # an intent left open long ago (the CA never got it)
+        uow.counter.add_issue_intent(
+            IssueIntent(
+                "old-intent", None, card_id, (CertKind.AUTH,), {}, datetime(2026, 1, 5, tzinfo=UTC)
+            )
+        )
+        uow.commit()
+    env = {**_env(ca, ca_url(ca), data_dir, None), "MADOGUCHI_RECONCILE_SECONDS": "0.2"}
+    with serving(data_dir, env=env):
+        deadline = time.monotonic() + HANG_GUARD  # a hang guard: the task runs every 0.2 s
+        while _open_intents(c) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert _open_intents(c) == []
+    with c.uow.read_only() as uow:
+        intent = uow.counter.issue_intent("old-intent")
+    assert intent is not None and intent.outcome == "abandoned"
+    assert "issue_intent.abandoned" in _actions(c)
+
+
+def ca_url(ca: CaProcess) -> str:
+    return f"https://127.0.0.1:{ca.port}"
