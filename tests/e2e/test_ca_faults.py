@@ -374,7 +374,8 @@ def test_c_counter_killed_after_the_ca_signed(
         assert uow.pki.certificates_of_card(card_id) == []
     out = _reconcile(ca, proxy.url, data_dir, counter_db)
     assert [s["outcome"] for s in out["settled"]] == ["revoked"]  # type: ignore[union-attr]
-    assert c.vault.staged(card_id) is None  # discarded: the card never got those certificates
+    assert c.card_side.recover(card_id) == "discarded"  # not promoted: never issued
+    assert c.vault.staged(card_id) is None
     at_ca = _assert_consistent(ca, c, card_id)
     assert [i["status"] for i in at_ca] == ["revoked", "revoked"]
     _issue(c, case_id)

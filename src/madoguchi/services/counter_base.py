@@ -93,7 +93,7 @@ class CounterBase:
         self.registry = registry
         self.cards = cards
         self.site = site
-        self.intents = IntentKeeper(uow_factory, clock, ca, recover=cards.recover)
+        self.intents = IntentKeeper(uow_factory, clock, ca)
 
     # -- refusals ------------------------------------------------------------------------
     def record_refusal(

@@ -16,9 +16,10 @@ signed, its commit failed — leaves the intent open, and :meth:`IntentKeeper.se
   committed issuance) and closes the intent ``revoked``.
 
 The card's new keys live only on the card in memory until the issuance stages it, and a
-staged card whose certificates the counter does not know is discarded by recovery
-(services/cardside.py): no card holds such keys after a failure, so an open intent is never
-completed onto the card; the case stays open and the clerk issues again, with a new key.
+staged card whose certificates the counter does not know — or knows only as revoked here —
+is discarded by recovery at the card's next load (services/cardside.py): no card holds
+such keys after a failure, so an open intent is never completed onto the card; the case
+stays open and the clerk issues again, with a new key.
 A retry of the case first settles the card's open intents the CA answered (revoked), so no
 good certificate is left that the counter does not know. Every outcome is audited
 (``issue_intent.abandoned``, ``issue_intent.issued``, ``issue_intent.revoked`` with a
@@ -28,7 +29,7 @@ good certificate is left that the counter does not know. Every outcome is audite
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -61,11 +62,9 @@ class IntentKeeper:
         uow_factory: UowFactory,
         clock: Clock,
         ca: CertificateAuthority,
-        recover: Callable[[str], object] | None = None,
         grace: timedelta = GRACE,
     ) -> None:
         self.uow_factory, self.clock, self.ca, self.grace = uow_factory, clock, ca, grace
-        self._recover = recover  # CardSide.recover: a staged card is settled first
 
     def open(
         self,
@@ -122,8 +121,6 @@ class IntentKeeper:
     def _settle(
         self, intent: IssueIntent, actor: Actor, *, abandon: bool = False
     ) -> Settled | None:
-        if self._recover is not None:
-            self._recover(intent.card_id)  # a staged card the counter never committed goes
         with self.uow_factory() as uow:
             uow.counter.card(intent.card_id, for_update=True)  # after any issuance on it
             now = uow.counter.issue_intent(intent.key)
