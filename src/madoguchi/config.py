@@ -101,6 +101,8 @@ class Settings(BaseSettings):
     municipality: str = "012076"
     ca_url: str | None = None
     ra_credentials: Path | None = None
+    # how often `madoguchi serve` settles the open issuance intents (MADOGUCHI_RECONCILE_SECONDS)
+    reconcile_seconds: float = Field(default=300, gt=0)
 
     @model_validator(mode="after")
     def _policy_oids(self) -> Settings:

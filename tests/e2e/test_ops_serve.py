@@ -41,7 +41,14 @@ def log_lines(path: Path) -> list[dict[str, Any]]:
 def test_run_periodic_once_runs_every_job(world: dict[str, Any]) -> None:
     data = world["data"]
     assert world["ran"] == {
-        "ran": ["crl", "ocsp-export", "audit-checkpoint", "move-in-deadline", "backup"],
+        "ran": [
+            "crl",
+            "ocsp-export",
+            "audit-checkpoint",
+            "move-in-deadline",
+            "reconcile",
+            "backup",
+        ],
         "failed": [],
     }
     public = data / "public"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -313,6 +314,9 @@ def cmd_serve(
     with handled(False):
         c = with_ca(data_dir)  # migrations, the CAs, a responder renewed: once, here
         app = create_app(c) if workers == 1 else None
+    from madoguchi.cli.reconcile_cmd import start_reconciler
+
+    start_reconciler(c, timedelta(seconds=c.settings.reconcile_seconds))  # issue 17
     print(f"madoguchi: http://{host}:{port}/ （Ctrl+C で停止）", flush=True)
     options: dict[str, Any] = {
         "host": host,

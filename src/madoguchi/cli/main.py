@@ -101,10 +101,16 @@ COMMANDS: dict[str, Lazy] = {
     "registry": Lazy(
         "madoguchi.cli.periodic_cmd", "build_registry", "住民基本台帳の異動に伴う処理"
     ),
+    "reconcile": Lazy(
+        "madoguchi.cli.reconcile_cmd",
+        "cmd_reconcile",
+        "認証局への発行依頼で結果が窓口に記録されていないものを確かめて片付けます",
+        group=False,
+    ),
     "run-periodic": Lazy(
         "madoguchi.cli.periodic_cmd",
         "cmd_run_periodic",
-        "定期処理（CRL の発行、OCSP 応答の書き出し、監査ログのチェックポイント、転入期限、バックアップ）を systemd のタイマーと同じ予定で実行し続けます（systemd のない環境用）",
+        "定期処理（CRL の発行、OCSP 応答の書き出し、監査ログのチェックポイント、転入期限、発行依頼の照合、バックアップ）を systemd のタイマーと同じ予定で実行し続けます（systemd のない環境用）",
         group=False,
     ),
     "systemd-units": Lazy(

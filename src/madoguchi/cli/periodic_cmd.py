@@ -153,7 +153,7 @@ def cmd_run_periodic(
     data_dir: DataDirOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    """定期処理（CRL の発行、OCSP 応答の書き出し、監査ログのチェックポイント、転入期限、バックアップ）を systemd のタイマーと同じ予定で実行し続けます（systemd のない環境用）"""
+    """定期処理（CRL の発行、OCSP 応答の書き出し、監査ログのチェックポイント、転入期限、発行依頼の照合、バックアップ）を systemd のタイマーと同じ予定で実行し続けます（systemd のない環境用）"""
     with handled(json):
         jobs = _select(only)
         if data_dir is not None:

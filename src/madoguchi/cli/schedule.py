@@ -5,8 +5,10 @@ generated from it (``madoguchi systemd-units``; a test fails when the checked-in
 and checks every OnCalendar against systemd's own calendar), and ``madoguchi run-periodic``
 runs the same jobs on the same schedule in one loop, for machines without systemd.
 
-Not here yet: the reconciliation of open issuance intents (issue 14) does not exist; when
-it does, it is one more row.
+The reconciliation of open issuance intents (issue 17, ``madoguchi reconcile``) is a row
+too; `madoguchi serve` of a counter with a CA service also runs it in-process
+(MADOGUCHI_RECONCILE_SECONDS): both are safe together (each intent is settled under its
+card's row lock, once).
 """
 
 from __future__ import annotations
@@ -85,6 +87,12 @@ JOBS: tuple[Job, ...] = (
         "revoke auth certificates whose holder's move-in is overdue (R-REV-2)",
         ("registry", "move-in-deadline", "--json"),
         Calendar(minutes=(10,), hours=(0,)),
+    ),
+    Job(
+        "reconcile",
+        "settle the open issuance intents with the CA service (issue 17)",
+        ("reconcile", "--json"),
+        Calendar(minutes=(7, 22, 37, 52)),
     ),
     Job(
         "backup",

@@ -51,3 +51,15 @@ class InProcessCa:
     def certificates_of_card(self, card_id: str) -> list[CertRecord]:
         with self.ca.uow_factory.read_only() as uow:
             return uow.pki.certificates_of_card(card_id)
+
+    @property
+    def separate_store(self) -> bool:
+        return False  # the CA commits in the counter's own transaction
+
+    def order(self, key: str) -> list[CertRecord] | None:
+        with self.ca.uow_factory.read_only() as uow:
+            answered = uow.pki.answered_order(key)
+            if answered is None or answered.municipality != self._municipality:
+                return None
+            found = [uow.pki.certificate(kind, serial) for kind, serial in answered.certificates]
+            return [r for r in found if r is not None]

@@ -92,7 +92,7 @@ class RemoteCa:
         if not isinstance(detail, str):
             log.error("the CA service answered %s", response.status_code)
             raise CaUnavailable("ca_error", f"HTTP {response.status_code} from the CA")
-        if response.status_code == 404 and detail == "unknown_certificate":
+        if response.status_code == 404 and detail in ("unknown_certificate", "unknown_order"):
             raise NotFound(detail, path)
         if response.status_code in (404, 409):
             raise Refused(detail, f"the CA refused: {detail}")
@@ -155,4 +155,15 @@ class RemoteCa:
 
     def certificates_of_card(self, card_id: str) -> list[CertRecord]:
         data = self._call("GET", f"/cards/{card_id}/certificates")
+        return [ca_wire.record_of(item) for item in data["certificates"]]
+
+    @property
+    def separate_store(self) -> bool:
+        return True
+
+    def order(self, key: str) -> list[CertRecord] | None:
+        try:
+            data = self._call("GET", f"/orders/{key}")
+        except NotFound:
+            return None
         return [ca_wire.record_of(item) for item in data["certificates"]]

@@ -37,6 +37,7 @@ from madoguchi.services.domain import Card, CardStatus, Resident
 from madoguchi.services.failpoints import failpoint
 from madoguchi.services.ports import Clock, UnitOfWork, UowFactory
 from madoguchi.services.ports.ca import CertificateAuthority, IssueOrder, IssueRequest
+from madoguchi.services.reconcile import settled
 
 
 class VaultPort(Protocol):
@@ -115,7 +116,9 @@ class CardSide:
         if self.uow_factory is None:
             return self.ca.status(kind, serial) is not None
         with self.uow_factory.read_only() as uow:
-            return uow.pki.certificate(kind, serial) is not None
+            rec = uow.pki.certificate(kind, serial)
+        # recorded by reconciliation only, revoked at the CA: the issuance never committed
+        return rec is not None and not settled(rec)
 
     def new_card(
         self,

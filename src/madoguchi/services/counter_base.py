@@ -28,6 +28,7 @@ from madoguchi.services.cardside import CardSide
 from madoguchi.services.domain import Case, Correctable, NotFound, Refused, Resident
 from madoguchi.services.ports import Clock, ReadOnlyUnitOfWork, UnitOfWork, UowFactory
 from madoguchi.services.ports.ca import CertificateAuthority
+from madoguchi.services.reconcile import IntentKeeper
 from madoguchi.services.registry import RegistryService, current_certificates
 from madoguchi.services.siteconfig import SiteConfig, SiteConfigService
 
@@ -95,6 +96,7 @@ class CounterBase:
         self.registry = registry
         self.cards = cards
         self.site = site
+        self.intents = IntentKeeper(uow_factory, clock, ca)
 
     # -- refusals ------------------------------------------------------------------------
     def record_refusal(

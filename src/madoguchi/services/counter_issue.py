@@ -29,6 +29,7 @@ from madoguchi.services.counter_base import (
 )
 from madoguchi.services.domain import Card, Case, ConcurrentUpdate, Correctable, Refused, Resident
 from madoguchi.services.ports import ReadOnlyUnitOfWork, UnitOfWork
+from madoguchi.services.reconcile import settled
 from madoguchi.services.registry import current_certificates
 
 
@@ -159,9 +160,17 @@ class CounterIssuance(CounterBase):
                 **({CertKind.AUTH: auth} if auth else {}),
                 **({CertKind.SIGN: sign} if sign else {}),
             }
+            self.intents.settle_card(card.id, actor)  # an earlier attempt the CA answered
             prepared = self.cards.prepare_issuance(card.id, kinds, pins)
             if card.face_auth:  # the proof of possession is signed: the PIN goes again
                 prepared.api.clear_pin(PinKind.AUTH)
+            self.intents.open(  # committed before the CA is asked (services/reconcile.py)
+                key=prepared.order_key,
+                case_id=case_id,
+                card_id=card.id,
+                kinds=kinds,
+                spki={k: proof.spki for k, proof in prepared.proofs.items()},
+            )
             with self.uow_factory() as uow:
                 case = self._case(uow, case_id)
                 if case.state is CaseState.ISSUED:  # the same request, retried meanwhile
@@ -173,7 +182,10 @@ class CounterIssuance(CounterBase):
                     raise ConcurrentUpdate("card")
                 today = self._today()
                 opened = case.opened_at.replace(microsecond=0)  # notBefore has whole seconds
-                if any(rec.not_before >= opened for rec in uow.pki.certificates_of_card(card.id)):
+                if any(
+                    rec.not_before >= opened and not settled(rec)
+                    for rec in uow.pki.certificates_of_card(card.id)
+                ):
                     raise ConcurrentUpdate("card")  # another terminal issued on it meanwhile
                 card = uow.counter.update_card(card)  # the card's version moves every time
                 result = self.cards.issue_on_card(
@@ -212,6 +224,7 @@ class CounterIssuance(CounterBase):
                         case=case,
                         certificate=f"{rec.kind.value}:{rec.serial_hex}",
                     )
+                self.intents.close_in(uow, prepared.order_key)
                 self.cards.commit_with(uow, result)
             return Issued(case, result.issued, result.superseded, fee.due, receipt)
 

@@ -19,6 +19,7 @@ from madoguchi.rules.revocation import RevocationReason, StatusChange
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.ca import CaService
 from madoguchi.services.domain import NotFound, Refused
+from madoguchi.services.failpoints import failpoint
 from madoguchi.services.ports import IssueOrder
 
 
@@ -39,7 +40,9 @@ class RaDesk:
     def issue(self, order: IssueOrder) -> list[CertRecord]:
         with self.ca.uow_factory() as uow:
             records = self.ca.issue_order_in(uow, order)
+            failpoint("ra.issue.before_commit")  # the fault tests kill the CA here (issue 17)
             uow.commit()
+        failpoint("ra.issue.after_commit")  # signed and committed, not yet answered
         return records
 
     def change_status(
@@ -82,3 +85,13 @@ class RaDesk:
     def certificates_of_card(self, card_id: str) -> list[CertRecord]:
         with self.ca.uow_factory.read_only() as uow:
             return uow.pki.certificates_of_card(card_id)
+
+    def order(self, municipality: str, key: str) -> list[CertRecord]:
+        """The certificates signed under an idempotency key, as they stand now (reconciliation
+        at the counter, issue 17); another municipality's key is unknown to the caller."""
+        with self.ca.uow_factory.read_only() as uow:
+            answered = uow.pki.answered_order(key)
+            if answered is None or answered.municipality != municipality:
+                raise NotFound("unknown_order", f"no order {key}")
+            found = [uow.pki.certificate(kind, serial) for kind, serial in answered.certificates]
+        return [r for r in found if r is not None]

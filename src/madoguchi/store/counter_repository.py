@@ -30,6 +30,7 @@ from madoguchi.store.counter_models import (
     InquiryLetterRow,
     ResidentRow,
 )
+from madoguchi.store.issue_intents import IssueIntents
 
 
 def _escape_like(text: str) -> str:
@@ -119,7 +120,7 @@ def _letter(r: InquiryLetterRow) -> InquiryLetter:
     return InquiryLetter(r.number, r.case_id, r.resident_id, r.address, r.mailed_at, r.used_at)
 
 
-class CounterRepository(AuditLog):
+class CounterRepository(AuditLog, IssueIntents):
     def __init__(self, session: Session) -> None:
         self.session = session
 

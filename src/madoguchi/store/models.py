@@ -12,6 +12,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -130,6 +131,23 @@ class CaIssueRequestRow(Base):
     card_id: Mapped[str | None] = mapped_column(String(64))
     certificates: Mapped[str] = mapped_column(String(200))  # "sign:ab12,auth:cd34"
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class IssueIntentRow(Base):
+    """The registration authority's issuance intent (issue 17, exactly once): written and
+    committed before the CA is asked, closed by the issuance or by reconciliation."""
+
+    __tablename__ = "issue_intents"
+    __table_args__ = (Index("ix_issue_intents_open", "closed_at", "opened_at"),)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[str | None] = mapped_column(String(32))
+    card_id: Mapped[str] = mapped_column(String(64), index=True)
+    kinds: Mapped[str] = mapped_column(String(20))  # "auth,sign"
+    spki: Mapped[str] = mapped_column(Text)  # "auth:<hex>,sign:<hex>"
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(String(400))
 
 
 class RaCredentialRow(Base):

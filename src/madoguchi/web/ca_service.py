@@ -96,6 +96,11 @@ def create_ra_app(container: Container) -> FastAPI:
         records = desk.issue(order)
         return {"certificates": [ca_wire.record_json(r) for r in records]}
 
+    @app.get(api + "/orders/{key}")
+    def order(request: Request, key: str) -> dict[str, Any]:
+        records = desk.order(caller(request), key)
+        return {"key": key, "certificates": [ca_wire.record_json(r) for r in records]}
+
     @app.post(api + "/certificates/{kind}/{serial}/{action}")
     def change(
         request: Request,

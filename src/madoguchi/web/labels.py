@@ -83,6 +83,9 @@ ACTION_LABELS: dict[str, str] = {
     "certificate.issue": "電子証明書の発行",
     "certificate.supersede": "旧電子証明書の失効（更新）",
     "certificate.revoke": "電子証明書の失効",
+    "issue_intent.issued": "発行依頼の照合（記録済み）",
+    "issue_intent.revoked": "発行依頼の照合（窓口に記録のない電子証明書を認証局で失効）",
+    "issue_intent.abandoned": "発行依頼の照合（認証局に届かず終了）",
     "card.pin_reset": "暗証番号の初期化",
     "card.pin_failed": "住民基本台帳用暗証番号の入力誤り",
     "case.documents_rejected": "本人確認書類で確認できず",
@@ -112,7 +115,7 @@ ACTION_LABELS: dict[str, str] = {
 #: The supervisor's filter of the audit trail: a group of actions by the prefix of their codes
 ACTION_GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
     "cases": ("受付と手続き", ("case.", "counter.", "document.")),
-    "certificates": ("電子証明書とカード", ("certificate.", "card.")),
+    "certificates": ("電子証明書とカード", ("certificate.", "card.", "issue_intent.")),
     "staff": ("ログインと職員", ("staff.",)),
     "config": ("設定の変更", ("config.",)),
     "notices": ("有効期限通知書", ("notices.",)),

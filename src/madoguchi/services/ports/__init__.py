@@ -22,6 +22,7 @@ from typing import Protocol, Self
 from madoguchi.services.ports.ca import (
     AnsweredOrder,
     CertificateAuthority,
+    IssueIntent,
     IssueOrder,
     IssueRequest,
     NetworkCa,
@@ -46,6 +47,7 @@ __all__ = [
     "Clock",
     "CounterReader",
     "CounterRepo",
+    "IssueIntent",
     "IssueOrder",
     "IssueRequest",
     "NestedUnitOfWork",

@@ -60,6 +60,25 @@ class AnsweredOrder:
 
 
 @dataclass(frozen=True, slots=True)
+class IssueIntent:
+    """What the registration authority is about to ask the CA (issue 17, exactly once): recorded
+    and committed in the RA's own store before the call, closed in the issuance's transaction
+    or settled by :mod:`madoguchi.services.reconcile`. ``spki``: the card keys' public parts
+    (DER) by kind; ``outcome``: None while open, else ``issued``, ``revoked`` or
+    ``abandoned``."""
+
+    key: str
+    case_id: str | None
+    card_id: str
+    kinds: tuple[CertKind, ...]
+    spki: dict[CertKind, bytes]
+    opened_at: datetime
+    closed_at: datetime | None = None
+    outcome: str | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RaCredential:
     """A registration authority's client certificate (``ca enroll-ra``)."""
 
@@ -102,6 +121,33 @@ class CertificateAuthority(Protocol):
 
     def certificates_of_card(self, card_id: str) -> list[CertRecord]:
         """Every certificate the CA issued onto a card, oldest first."""
+
+    @property
+    def separate_store(self) -> bool:
+        """Whether the CA commits apart from the counter (a CA service): then an issuance
+        records an :class:`IssueIntent` first."""
+
+    def order(self, key: str) -> list[CertRecord] | None:
+        """The certificates the CA signed under an idempotency key, as the CA knows them now
+        (None: the CA never answered that key)."""
+
+
+class IntentReader(Protocol):
+    def open_issue_intents(self, opened_before: datetime | None = None) -> list[IssueIntent]:
+        """The intents not yet closed (opened before ``opened_before``), oldest first."""
+
+    def issue_intent(self, key: str) -> IssueIntent | None:
+        """One intent by its idempotency key."""
+
+
+class IntentRepo(IntentReader, Protocol):
+    def add_issue_intent(self, intent: IssueIntent) -> None:
+        """Record an open intent."""
+
+    def close_issue_intent(
+        self, key: str, outcome: str, at: datetime, detail: str | None = None
+    ) -> None:
+        """Close an intent with its outcome."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +199,9 @@ __all__ = [
     "CaRequestReader",
     "CaRequestRepo",
     "CertificateAuthority",
+    "IntentReader",
+    "IntentRepo",
+    "IssueIntent",
     "IssueOrder",
     "IssueRequest",
     "NetworkCa",

@@ -7,9 +7,10 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from madoguchi.services.domain import AuditEntry, Card, Case, InquiryLetter, Resident
+from madoguchi.services.ports.ca import IntentReader, IntentRepo
 
 
-class CounterReader(Protocol):
+class CounterReader(IntentReader, Protocol):
     def resident(self, resident_id: str) -> Resident | None:
         """One resident."""
 
@@ -61,7 +62,7 @@ class CounterReader(Protocol):
         """The whole audit log in storage order (streamed)."""
 
 
-class CounterRepo(CounterReader, Protocol):
+class CounterRepo(CounterReader, IntentRepo, Protocol):
     def add_resident(self, r: Resident) -> None:
         """Record a new resident."""
 
