@@ -165,6 +165,10 @@ class RegistryService:
                             uow, record.kind, record.serial, StatusChange.REVOKE, reason
                         )
                     )
+        if event is RegistryEvent.MOVE_OUT and resident.planned_move_out is not None:
+            for card in uow.counter.cards_of(resident.id):  # R-NAT-3: the CA awaits a move-in
+                if card.status is CardStatus.ACTIVE and uow.pki.certificates_of_card(card.id):
+                    self.ca.notify_move_out(card.id, resident.planned_move_out)
         uow.counter.append_audit(
             at=now,
             clerk=actor.clerk,
@@ -223,7 +227,13 @@ class RegistryService:
         return r
 
     def overdue_move_ins(self, actor: Actor) -> list[EventOutcome]:
-        """R-REV-2 daily job: revoke `auth` where no move-in followed within 30 days."""
+        """R-REV-2 daily job: revoke `auth` where no move-in followed within 30 days.
+
+        A counter of a CA service does not: the holder may have moved in at another
+        municipality, which only the CA knows; the CA runs the rule from the move-outs it
+        was told of (`madoguchi ca run-deadlines`, R-NAT-3)."""
+        if self.ca.keeps_move_deadlines:
+            return []
         today = jst_date(self.clock())
         with self.uow_factory.read_only() as reader:
             ids = [

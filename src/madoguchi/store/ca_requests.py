@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from madoguchi.pki.records import serial_hex
 from madoguchi.rules.validity import CertKind
-from madoguchi.services.ports import AnsweredOrder, RaCredential
-from madoguchi.store.models import CaIssueRequestRow, RaCredentialRow
+from madoguchi.services.ports import AnsweredOrder, CardResidence, RaCredential
+from madoguchi.store.models import CaCardResidenceRow, CaIssueRequestRow, RaCredentialRow
 
 
 def _credential(row: RaCredentialRow) -> RaCredential:
@@ -76,3 +76,45 @@ class CaRequests:
             row.revoked_at = at
             self.session.flush()
         return _credential(row)
+
+    # -- the cards' moves between municipalities (R-NAT-3) ---------------------------------
+    def card_residence(self, card_id: str, *, for_update: bool = False) -> CardResidence | None:
+        row = self.session.get(CaCardResidenceRow, card_id, with_for_update=for_update)
+        return _residence(row) if row is not None else None
+
+    def residences_awaiting_move_in(self) -> list[CardResidence]:
+        rows = self.session.scalars(
+            select(CaCardResidenceRow)
+            .where(
+                CaCardResidenceRow.moved_out_from.is_not(None),
+                CaCardResidenceRow.moved_in_at.is_(None),
+                CaCardResidenceRow.lapsed_at.is_(None),
+            )
+            .order_by(CaCardResidenceRow.planned_move_out, CaCardResidenceRow.card_id)
+        )
+        return [_residence(r) for r in rows]
+
+    def put_card_residence(self, residence: CardResidence) -> None:
+        row = self.session.get(CaCardResidenceRow, residence.card_id)
+        if row is None:
+            row = CaCardResidenceRow(card_id=residence.card_id)
+            self.session.add(row)
+        row.municipality = residence.municipality
+        row.moved_out_from = residence.moved_out_from
+        row.planned_move_out = residence.planned_move_out
+        row.moved_out_at = residence.moved_out_at
+        row.moved_in_at = residence.moved_in_at
+        row.lapsed_at = residence.lapsed_at
+        self.session.flush()
+
+
+def _residence(row: CaCardResidenceRow) -> CardResidence:
+    return CardResidence(
+        row.card_id,
+        row.municipality,
+        row.moved_out_from,
+        row.planned_move_out,
+        row.moved_out_at,
+        row.moved_in_at,
+        row.lapsed_at,
+    )

@@ -21,6 +21,7 @@ from typing import Protocol, Self
 
 from madoguchi.services.ports.ca import (
     AnsweredOrder,
+    CardResidence,
     CertificateAuthority,
     IssueOrder,
     IssueRequest,
@@ -39,6 +40,7 @@ from madoguchi.services.ports.staff import (
 
 __all__ = [
     "AnsweredOrder",
+    "CardResidence",
     "CertificateAuthority",
     "CheckpointReader",
     "CheckpointRepo",

@@ -71,6 +71,31 @@ class RaCredential:
     revoked_at: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class CardResidence:
+    """Where the CA knows a card lives, and its move between municipalities (R-NAT-3).
+
+    ``municipality`` is the card's current municipality as a move-in told it (None: no
+    move-in yet; the CA then knows it as the municipality that issued on the card last).
+    A move-out records ``moved_out_from`` and ``planned_move_out``; the move-in at the new
+    municipality sets ``moved_in_at``; without one within 30 days of the planned date the
+    CA revokes the ``auth`` certificate and records ``lapsed_at`` (R-REV-2)."""
+
+    card_id: str
+    municipality: str | None
+    moved_out_from: str | None
+    planned_move_out: date | None
+    moved_out_at: datetime | None
+    moved_in_at: datetime | None
+    lapsed_at: datetime | None
+
+    @property
+    def awaiting_move_in(self) -> bool:
+        return (
+            self.moved_out_from is not None and self.moved_in_at is None and self.lapsed_at is None
+        )
+
+
 class CertificateAuthority(Protocol):
     """The CA, in this process or across the network (one municipality's view of it)."""
 
@@ -103,6 +128,19 @@ class CertificateAuthority(Protocol):
     def certificates_of_card(self, card_id: str) -> list[CertRecord]:
         """Every certificate the CA issued onto a card, oldest first."""
 
+    @property
+    def keeps_move_deadlines(self) -> bool:
+        """Whether the CA runs the 30-day rule of a move-out (R-REV-2, R-NAT-3) from the
+        move-outs it is told of (a CA service), rather than the counter's daily job."""
+
+    def notify_move_out(self, card_id: str, planned_move_out: date) -> None:
+        """Tell the CA that the card's holder moved out of this municipality (R-NAT-3)."""
+
+    def claim_move_in_in(self, uow: UnitOfWork, card_id: str) -> list[CertRecord]:
+        """Register a card that moved in from another municipality: this municipality
+        becomes its current one at the CA; the card's certificates (the CA's answer) are
+        recorded in ``uow`` as the registration authority's copies."""
+
 
 class CaRequestReader(Protocol):
     def answered_order(self, key: str) -> AnsweredOrder | None:
@@ -110,6 +148,12 @@ class CaRequestReader(Protocol):
 
     def ra_credentials(self) -> list[RaCredential]:
         """Every RA credential enrolled, oldest first."""
+
+    def card_residence(self, card_id: str, *, for_update: bool = False) -> CardResidence | None:
+        """What the CA knows of a card's moves (None: nothing told)."""
+
+    def residences_awaiting_move_in(self) -> list[CardResidence]:
+        """The cards moved out and not yet moved in nor lapsed, by planned date."""
 
 
 class CaRequestRepo(CaRequestReader, Protocol):
@@ -122,11 +166,15 @@ class CaRequestRepo(CaRequestReader, Protocol):
     def revoke_ra_credential(self, serial: int, at: datetime) -> RaCredential | None:
         """Mark an RA credential revoked (None: no such credential)."""
 
+    def put_card_residence(self, residence: CardResidence) -> None:
+        """Record (insert or replace) a card's residence at the CA."""
+
 
 __all__ = [
     "AnsweredOrder",
     "CaRequestReader",
     "CaRequestRepo",
+    "CardResidence",
     "CertificateAuthority",
     "IssueOrder",
     "IssueRequest",

@@ -1,0 +1,43 @@
+"""the cards' moves between municipalities as the CA is told them (issue 17, R-NAT-3)
+
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-12-02 14:30:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from madoguchi.store.types import UtcDateTime
+
+revision = "0011"
+down_revision = "0010"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "ca_card_residences",
+        sa.Column("card_id", sa.String(length=64), nullable=False),
+        sa.Column("municipality", sa.String(length=6), nullable=True),
+        sa.Column("moved_out_from", sa.String(length=6), nullable=True),
+        sa.Column("planned_move_out", sa.Date(), nullable=True),
+        sa.Column("moved_out_at", UtcDateTime(), nullable=True),
+        sa.Column("moved_in_at", UtcDateTime(), nullable=True),
+        sa.Column("lapsed_at", UtcDateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("card_id", name=op.f("pk_ca_card_residences")),
+    )
+    op.create_index(
+        op.f("ix_ca_card_residences_lapsed_at"),
+        "ca_card_residences",
+        ["lapsed_at"],
+        unique=False,
+    )
+
+
+def downgrade() -> None:
+    op.drop_index(op.f("ix_ca_card_residences_lapsed_at"), table_name="ca_card_residences")
+    op.drop_table("ca_card_residences")
