@@ -41,7 +41,7 @@ from tests.e2e.test_ca_service import (
     _visited_case,
 )
 from tests.support.clock import FakeClock
-from tests.support.processes import madoguchi_json
+from tests.support.processes import madoguchi, madoguchi_json
 
 service = ca_service_tests.service  # the `ca serve` fixture of test_ca_service.py
 
@@ -226,3 +226,47 @@ def test_no_move_in_within_30_days_revokes_auth_at_the_ca(
     with pytest.raises(Refused) as refused:
         sapporo.moves.move_in(_sapporo_resident(sapporo), late_card.id, late_card.expires, MAIN)
     assert refused.value.code == "card_lapsed"
+
+
+def test_the_registry_commands_move_a_card(service: CaService, tmp_path: Path) -> None:
+    """`madoguchi registry move-out` on 帯広市's data directory and `registry move-in` on
+    札幌市's, each a process of its own talking to the CA service; Japanese on a refusal."""
+    obihiro = _counter(service, OBIHIRO, tmp_path / "obihiro")
+    r, card, certs = _issued_card(obihiro, tmp_path)
+    keys = {"MADOGUCHI_CARD_VAULT_KEY": VAULT_KEY, "MADOGUCHI_CARD_ISSUER_KEY": ISSUER_KEY}
+    env_a = {**service.env(OBIHIRO, tmp_path / "obihiro"), **keys}
+    env_b = {**service.env(SAPPORO, tmp_path / "sapporo"), **keys}
+    planned = _ca_today().isoformat()
+    out = madoguchi_json(
+        "registry", "move-out", "--resident", r.id, "--planned", planned, env=env_a
+    )
+    assert [x["serial"] for x in out["revoked"]] == [certs[CertKind.SIGN].serial_hex]
+    move_in = [
+        "registry",
+        "move-in",
+        "--card-id",
+        card.id,
+        "--name",
+        "帯広 太郎",
+        "--kana",
+        "オビヒロ タロウ",
+        "--birth",
+        "1980-07-01",
+        "--gender",
+        "1",
+        "--address",
+        "北海道札幌市中央区北1条西2丁目1番地",
+        "--card-expires",
+        card.expires.isoformat(),
+        "--card-file",
+        str(tmp_path / "obihiro" / "cards" / f"{card.id}.card"),
+    ]
+    moved = madoguchi_json(*move_in, env=env_b)
+    assert moved["card_id"] == card.id
+    assert {x["kind"]: x["status"] for x in moved["certificates"]}[
+        "auth"
+    ] == "good"  # the card's auth certificate carried over
+    assert _card_at_ca(service, card.id)["municipality"] == SAPPORO
+    again = madoguchi(*move_in, env=env_b, check=False)  # the card is registered already
+    assert again.returncode == 1 and "Traceback" not in again.stderr
+    assert "すでに登録されています" in again.stderr
