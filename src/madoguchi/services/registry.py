@@ -141,6 +141,12 @@ class RegistryService:
         reason = decision.reason or RevocationReason.UNSPECIFIED
         revoked: list[CertRecord] = []
         held: list[CertRecord] = []
+        if event is RegistryEvent.MOVE_OUT and resident.planned_move_out is not None:
+            # R-NAT-3: the CA awaits a move-in; told before the revocation, so that a failure
+            # of either leaves nothing to undo at the CA but a notice told again on retry
+            for card in uow.counter.cards_of(resident.id):
+                if card.status is CardStatus.ACTIVE and uow.pki.certificates_of_card(card.id):
+                    self.ca.notify_move_out(card.id, resident.planned_move_out)
         for card in uow.counter.cards_of(resident.id):
             if event in _CARD_STATUS and card.status is CardStatus.ACTIVE:
                 uow.counter.update_card(replace(card, status=_CARD_STATUS[event]))
@@ -165,10 +171,6 @@ class RegistryService:
                             uow, record.kind, record.serial, StatusChange.REVOKE, reason
                         )
                     )
-        if event is RegistryEvent.MOVE_OUT and resident.planned_move_out is not None:
-            for card in uow.counter.cards_of(resident.id):  # R-NAT-3: the CA awaits a move-in
-                if card.status is CardStatus.ACTIVE and uow.pki.certificates_of_card(card.id):
-                    self.ca.notify_move_out(card.id, resident.planned_move_out)
         uow.counter.append_audit(
             at=now,
             clerk=actor.clerk,
