@@ -225,7 +225,7 @@ def test_no_move_in_within_30_days_revokes_auth_at_the_ca(
     # a lapsed card cannot move in any more
     with pytest.raises(Refused) as refused:
         sapporo.moves.move_in(_sapporo_resident(sapporo), late_card.id, late_card.expires, MAIN)
-    assert refused.value.code == "card_lapsed"
+    assert refused.value.code == "move_in_too_late"
 
 
 def test_the_registry_commands_move_a_card(service: CaService, tmp_path: Path) -> None:

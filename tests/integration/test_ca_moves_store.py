@@ -79,4 +79,4 @@ def test_no_move_in_within_30_days_of_the_planned_date(c: Container) -> None:  #
     assert c.ca_moves.run_deadlines(date(2026, 12, 26)) == []  # once
     with pytest.raises(Refused) as late:
         c.ca_moves.move_in(SAPPORO, card)
-    assert late.value.code == "card_lapsed"
+    assert late.value.code == "move_in_too_late"

@@ -60,7 +60,7 @@ class CaMoves:
         """``municipality`` tells the CA that the card's holder moves out on ``planned``."""
         with self.ca.uow_factory() as uow:
             if not uow.pki.certificates_of_card(card_id):
-                raise NotFound("unknown_card", f"the CA issued nothing onto card {card_id}")
+                raise NotFound("card_unknown_at_ca", f"the CA issued nothing onto card {card_id}")
             now_at, _ = current_municipality(uow, card_id)
             if now_at != municipality:
                 raise Refused(
@@ -89,7 +89,7 @@ class CaMoves:
             if residence is None or residence.moved_out_from is None:
                 raise Refused("no_move_out", f"no move-out was told of card {card_id}")
             if residence.lapsed_at is not None:
-                raise Refused("card_lapsed", f"card {card_id} lapsed: no move-in in time")
+                raise Refused("move_in_too_late", f"card {card_id} lapsed: no move-in in time")
             if residence.moved_in_at is not None:
                 if residence.municipality != municipality:
                     raise Refused("already_moved_in", f"card {card_id} moved in elsewhere")
