@@ -6,6 +6,7 @@ move-in making the new municipality the card's (the old one may no longer revoke
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +14,7 @@ from madoguchi.bootstrap import Container
 from madoguchi.rules.revocation import CertStatus, RevocationReason, StatusChange
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.domain import Refused
+from madoguchi.services.ports import MunicipalityCounter
 from madoguchi.services.ra_desk import RaDesk
 from tests.integration.test_ca_requests_store import _order, c  # noqa: F401 (the fixture)
 
@@ -80,3 +82,19 @@ def test_no_move_in_within_30_days_of_the_planned_date(c: Container) -> None:  #
     with pytest.raises(Refused) as late:
         c.ca_moves.move_in(SAPPORO, card)
     assert late.value.code == "move_in_too_late"
+
+
+def test_the_municipalities_counters_from_enrolment(c: Container, tmp_path: Path) -> None:  # noqa: F811
+    """R-NAT-2: the CA names each municipality's counter (from `ca enroll-ra`)."""
+    enrol = c.ra_enrolment
+    enrol.enroll(OBIHIRO, "帯広市 戸籍住民課", tmp_path / "a")
+    enrol.enroll(SAPPORO, "札幌市 市民課", tmp_path / "b", "札幌市中央区北1条西2丁目")
+    enrol.enroll(OBIHIRO, "帯広市 川西支所", tmp_path / "c")  # no address: the first stays
+    assert enrol.municipality_counters() == [
+        MunicipalityCounter(SAPPORO, "札幌市 市民課", "札幌市中央区北1条西2丁目"),
+        MunicipalityCounter(OBIHIRO, "帯広市 戸籍住民課", ""),
+    ]
+    enrol.enroll(OBIHIRO, "帯広市 市民課", tmp_path / "d", "帯広市西5条南7丁目1番地")
+    assert enrol.municipality_counters()[1] == MunicipalityCounter(
+        OBIHIRO, "帯広市 市民課", "帯広市西5条南7丁目1番地"
+    )

@@ -157,6 +157,21 @@ def cmd_card(card_id: CardIdOpt, data_dir: DataDirOpt = None, json: JsonOpt = Fa
     )
 
 
+def cmd_municipalities(data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
+    """認証局が把握する市区町村の窓口（団体コード、名前、所在地）を表示します"""
+    with handled(json):
+        counters = with_ca(data_dir).ra_enrolment.municipality_counters()
+    items = [
+        {"municipality": m.municipality, "name": m.name, "address": m.address} for m in counters
+    ]
+    emit(
+        {"municipalities": items},
+        json_mode=json,
+        title=f"市区町村の窓口（{len(items)}件）",
+        rows=[(m.municipality, f"{m.name} {m.address}".strip()) for m in counters],
+    )
+
+
 def register_registry(app: typer.Typer) -> None:
     app.command("move-out")(cmd_move_out)
     app.command("move-in")(cmd_move_in)
@@ -165,3 +180,4 @@ def register_registry(app: typer.Typer) -> None:
 def register_ca(ca: typer.Typer) -> None:
     ca.command("run-deadlines")(cmd_run_deadlines)
     ca.command("card")(cmd_card)
+    ca.command("municipalities")(cmd_municipalities)

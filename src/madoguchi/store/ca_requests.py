@@ -9,8 +9,18 @@ from sqlalchemy.orm import Session
 
 from madoguchi.pki.records import serial_hex
 from madoguchi.rules.validity import CertKind
-from madoguchi.services.ports import AnsweredOrder, CardResidence, RaCredential
-from madoguchi.store.models import CaCardResidenceRow, CaIssueRequestRow, RaCredentialRow
+from madoguchi.services.ports import (
+    AnsweredOrder,
+    CardResidence,
+    MunicipalityCounter,
+    RaCredential,
+)
+from madoguchi.store.models import (
+    CaCardResidenceRow,
+    CaIssueRequestRow,
+    CaMunicipalityRow,
+    RaCredentialRow,
+)
 
 
 def _credential(row: RaCredentialRow) -> RaCredential:
@@ -105,6 +115,19 @@ class CaRequests:
         row.moved_out_at = residence.moved_out_at
         row.moved_in_at = residence.moved_in_at
         row.lapsed_at = residence.lapsed_at
+        self.session.flush()
+
+    # -- the municipalities' counters (R-NAT-2) ---------------------------------------------
+    def municipality_counters(self) -> list[MunicipalityCounter]:
+        rows = self.session.scalars(select(CaMunicipalityRow).order_by(CaMunicipalityRow.code))
+        return [MunicipalityCounter(r.code, r.name, r.address) for r in rows]
+
+    def put_municipality_counter(self, counter: MunicipalityCounter) -> None:
+        row = self.session.get(CaMunicipalityRow, counter.municipality)
+        if row is None:
+            row = CaMunicipalityRow(code=counter.municipality)
+            self.session.add(row)
+        row.name, row.address = counter.name, counter.address
         self.session.flush()
 
 

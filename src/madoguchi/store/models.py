@@ -156,3 +156,12 @@ class CaCardResidenceRow(Base):
     moved_out_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     moved_in_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     lapsed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+
+
+class CaMunicipalityRow(Base):
+    """A municipality's counter as the CA's letters name it (R-NAT-2; `ca enroll-ra`)."""
+
+    __tablename__ = "ca_municipalities"
+    code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(200))

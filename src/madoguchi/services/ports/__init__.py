@@ -25,6 +25,7 @@ from madoguchi.services.ports.ca import (
     CertificateAuthority,
     IssueOrder,
     IssueRequest,
+    MunicipalityCounter,
     RaCredential,
 )
 from madoguchi.services.ports.counter import CounterReader, CounterRepo
@@ -49,6 +50,7 @@ __all__ = [
     "CounterRepo",
     "IssueOrder",
     "IssueRequest",
+    "MunicipalityCounter",
     "NestedUnitOfWork",
     "NoticeReader",
     "NoticeRepo",

@@ -96,6 +96,16 @@ class CardResidence:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class MunicipalityCounter:
+    """A municipality's counter as the CA operator names it on its letters (R-NAT-2): where
+    a holder of that municipality renews. From ``ca enroll-ra --name … [--address …]``."""
+
+    municipality: str
+    name: str
+    address: str
+
+
 class CertificateAuthority(Protocol):
     """The CA, in this process or across the network (one municipality's view of it)."""
 
@@ -155,6 +165,9 @@ class CaRequestReader(Protocol):
     def residences_awaiting_move_in(self) -> list[CardResidence]:
         """The cards moved out and not yet moved in nor lapsed, by planned date."""
 
+    def municipality_counters(self) -> list[MunicipalityCounter]:
+        """The municipalities' counters the CA knows, by code."""
+
 
 class CaRequestRepo(CaRequestReader, Protocol):
     def add_answered_order(self, order: AnsweredOrder, at: datetime) -> None:
@@ -169,6 +182,9 @@ class CaRequestRepo(CaRequestReader, Protocol):
     def put_card_residence(self, residence: CardResidence) -> None:
         """Record (insert or replace) a card's residence at the CA."""
 
+    def put_municipality_counter(self, counter: MunicipalityCounter) -> None:
+        """Record (insert or replace) a municipality's counter."""
+
 
 __all__ = [
     "AnsweredOrder",
@@ -178,5 +194,6 @@ __all__ = [
     "CertificateAuthority",
     "IssueOrder",
     "IssueRequest",
+    "MunicipalityCounter",
     "RaCredential",
 ]

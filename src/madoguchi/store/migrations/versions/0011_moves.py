@@ -1,4 +1,5 @@
-"""the cards' moves between municipalities as the CA is told them (issue 17, R-NAT-3)
+"""the cards' moves between municipalities as the CA is told them (issue 17, R-NAT-3); the
+municipalities' counters as the CA's letters name them (R-NAT-2)
 
 Revision ID: 0011
 Revises: 0010
@@ -30,6 +31,13 @@ def upgrade() -> None:
         sa.Column("lapsed_at", UtcDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("card_id", name=op.f("pk_ca_card_residences")),
     )
+    op.create_table(
+        "ca_municipalities",
+        sa.Column("code", sa.String(length=6), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("address", sa.String(length=200), nullable=False),
+        sa.PrimaryKeyConstraint("code", name=op.f("pk_ca_municipalities")),
+    )
     op.create_index(
         op.f("ix_ca_card_residences_lapsed_at"),
         "ca_card_residences",
@@ -39,5 +47,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("ca_municipalities")
     op.drop_index(op.f("ix_ca_card_residences_lapsed_at"), table_name="ca_card_residences")
     op.drop_table("ca_card_residences")
