@@ -39,6 +39,16 @@ PIDS+=($!)
 wait_for "${PIDS[-1]}" "$DATA/ca-serve.log" "madoguchi ca serve: ready"
 cat "$DATA/ca-serve.log"
 
+# one card issuer key and one card vault key for both counters: a card (its file in
+# cards/) can move with its holder from one municipality to the other (R-NAT-3)
+if [ ! -f "$DATA/card-keys" ] && [ ! -d "$DATA/counter-012076" ]; then
+  (umask 077; printf '%s %s\n' "$(openssl rand -hex 32)" "$(openssl rand -hex 32)" >"$DATA/card-keys")
+fi
+if [ -f "$DATA/card-keys" ]; then
+  read -r MADOGUCHI_CARD_ISSUER_KEY MADOGUCHI_CARD_VAULT_KEY <"$DATA/card-keys"
+  export MADOGUCHI_CARD_ISSUER_KEY MADOGUCHI_CARD_VAULT_KEY
+fi
+
 counter() {  # code city port
   local code=$1 city=$2 port=$3
   export MADOGUCHI_DATA_DIR="$DATA/counter-$code" MADOGUCHI_MUNICIPALITY="$code" \
@@ -73,5 +83,9 @@ The national demo runs (Ctrl+C stops all three):
 Who asked for a certificate, at the CA:
   MADOGUCHI_DATA_DIR=$DATA/ca $M ca show --kind sign --serial HEX --json
   MADOGUCHI_DATA_DIR=$DATA/ca $M ca ra-list
+A move from 帯広市 to 札幌市 with the card kept (docs/national.md, "Moves"):
+  (the counter's settings as above) $M registry move-out --resident R… --planned YYYY-MM-DD
+  (札幌市's) $M registry move-in --card-id VC… --card-file $DATA/counter-012076/cards/VC….card …
+  MADOGUCHI_DATA_DIR=$DATA/ca $M ca run-deadlines      # daily: 30 days without a move-in
 MSG
 wait

@@ -26,12 +26,14 @@ from madoguchi.rules.offices import Office
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.ca import CaService
 from madoguchi.services.ca_local import InProcessCa
+from madoguchi.services.ca_moves import CaMoves
 from madoguchi.services.ca_setup import CaPolicy, initialise_authorities, load_authorities
 from madoguchi.services.card_renewal import CardRenewalService
 from madoguchi.services.cardside import CardSide
 from madoguchi.services.checkpoints import CheckpointService
 from madoguchi.services.counter import CounterService
 from madoguchi.services.crl_service import CrlPublisher
+from madoguchi.services.moves import Moves
 from madoguchi.services.notices import NoticeService
 from madoguchi.services.ocsp_service import OCSP_COUNTERS, OcspResponder
 from madoguchi.services.operations import OperationsService
@@ -225,6 +227,15 @@ class Container:
     @cached_property
     def registry(self) -> RegistryService:
         return RegistryService(self.uow, self.clock, self.ca_port)
+
+    @cached_property
+    def ca_moves(self) -> CaMoves:
+        """The CA's side of moves between municipalities (R-NAT-3; `ca run-deadlines`)."""
+        return CaMoves(self.ca)
+
+    @cached_property
+    def moves(self) -> Moves:
+        return Moves(self.uow, self.clock, self.ca_port, self.registry, self.vault)
 
     @cached_property
     def card_side(self) -> CardSide:

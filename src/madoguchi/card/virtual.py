@@ -170,6 +170,15 @@ class CardVault:
             raise CardMissing(f"no card {card_id} in the vault") from None
         return VirtualCard(CardMemory.unseal(blob, self._key, card_id))
 
+    def carry_in(self, path: Path) -> str:
+        """Take in a card's file from another vault with the same key (a card that moved with
+        its holder to another municipality, R-NAT-3): its id; CardTampered if it does not
+        open with this vault's key."""
+        card_id = check_card_id(path.name.removesuffix(CARD_SUFFIX))
+        card = VirtualCard(CardMemory.unseal(path.read_bytes(), self._key, card_id))
+        self.save(card)
+        return card_id
+
     def __repr__(self) -> str:
         return f"CardVault({str(self._directory)!r})"
 

@@ -360,6 +360,9 @@ def build_ca() -> typer.Typer:
     from madoguchi.cli.ca_service_cmd import register
 
     register(ca)
+    from madoguchi.cli.moves_cmd import register_ca
+
+    register_ca(ca)
     return ca
 
 

@@ -25,6 +25,9 @@ def cmd_enroll_ra(
     ],
     name: Annotated[str, typer.Option("--name", help="窓口の名前（例: 帯広市 戸籍住民課）")],
     out: Annotated[Path, typer.Option("--out", help="証明書と鍵を書き出すディレクトリ")],
+    address: Annotated[
+        str, typer.Option("--address", help="窓口の所在地（認証局の通知書に載せる。省略可）")
+    ] = "",
     data_dir: DataDirOpt = None,
     json: JsonOpt = False,
 ) -> None:
@@ -36,7 +39,7 @@ def cmd_enroll_ra(
             code = municipality_code(municipality)
         except RuleInputError as exc:  # bad input: exit 2, in Japanese
             raise CliInputError(exc.code, japanese_of(exc)) from None
-        enrolled = with_ca(data_dir).ra_enrolment.enroll(code, name, out)
+        enrolled = with_ca(data_dir).ra_enrolment.enroll(code, name, out, address)
     cred = enrolled.credential
     data = {
         "municipality": cred.municipality,

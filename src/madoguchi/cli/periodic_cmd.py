@@ -197,4 +197,7 @@ def cmd_systemd_units(
 def build_registry() -> typer.Typer:
     app = typer.Typer(help="住民基本台帳の異動に伴う処理", no_args_is_help=True)
     app.command("move-in-deadline")(cmd_move_in_deadline)
+    from madoguchi.cli.moves_cmd import register_registry
+
+    register_registry(app)
     return app

@@ -37,14 +37,24 @@ def municipality_code(value: str) -> str:
     return code
 
 
-def may_change_status(caller: str | None, issued_by: str | None, card_now: str | None) -> bool:
+def may_change_status(
+    caller: str | None,
+    issued_by: str | None,
+    card_now: str | None,
+    *,
+    moved_in: bool = False,
+) -> bool:
     """Who may hold or revoke a certificate at the CA (issue 17, R-NAT-1, R-NAT-3).
 
     The CA operator (``caller`` None) may change any. A municipality may change the
-    certificates of cards it issued on (``issued_by``) and of its current residents: the CA
-    knows a card's current municipality as the one that issued on it last (``card_now``).
+    certificates of cards it issued on (``issued_by``) and of its current residents
+    (``card_now``: the municipality a move-in told the CA, else the one that issued on the
+    card last). Once a card moved in elsewhere (``moved_in``), only its new municipality
+    may: the old one issued on it, but the holder is no longer its resident (R-NAT-3).
     Certificates issued before the CA recorded municipalities (``issued_by`` None) are the
-    operator's."""
+    operator's, unless the card moved in since."""
     if caller is None:
         return True
+    if moved_in:
+        return caller == card_now
     return caller in (issued_by, card_now)

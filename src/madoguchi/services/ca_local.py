@@ -6,6 +6,8 @@ transaction: the certificates, the case, the audit entries and the card file com
 
 from __future__ import annotations
 
+from datetime import date
+
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from madoguchi.pki.records import CertRecord
@@ -63,3 +65,14 @@ class InProcessCa:
                 return None
             found = [uow.pki.certificate(kind, serial) for kind, serial in answered.certificates]
             return [r for r in found if r is not None]
+    # -- moves (R-NAT-3): one municipality in the embedded shape ---------------------------
+    @property
+    def keeps_move_deadlines(self) -> bool:
+        return False  # the counter's daily job runs the 30-day rule (`registry move-in-deadline`)
+
+    def notify_move_out(self, card_id: str, planned_move_out: date) -> None:
+        """Nothing to tell: the counter's own records are the CA's (its resident's
+        planned move-out drives the 30-day rule)."""
+
+    def claim_move_in_in(self, uow: UnitOfWork, card_id: str) -> list[CertRecord]:
+        return uow.pki.certificates_of_card(card_id)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import ssl
 import threading
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -167,3 +168,22 @@ class RemoteCa:
         except NotFound:
             return None
         return [ca_wire.record_of(item) for item in data["certificates"]]
+    # -- moves between municipalities (R-NAT-3) ----------------------------------------------
+    @property
+    def keeps_move_deadlines(self) -> bool:
+        return True  # the CA service runs the 30-day rule (`madoguchi ca run-deadlines`)
+
+    def notify_move_out(self, card_id: str, planned_move_out: date) -> None:
+        self._call(
+            "POST",
+            f"/cards/{card_id}/move-out",
+            {"planned_move_out": planned_move_out.isoformat()},
+        )
+
+    def claim_move_in_in(self, uow: UnitOfWork, card_id: str) -> list[CertRecord]:
+        data = self._call("POST", f"/cards/{card_id}/move-in", {})
+        records = [ca_wire.record_of(item) for item in data["certificates"]]
+        uow.pki.add_certificates(
+            [r for r in records if uow.pki.certificate(r.kind, r.serial) is None]
+        )  # the registration authority's copies of what the old municipality had issued
+        return records

@@ -14,7 +14,7 @@ from madoguchi.pki.facts import HolderFacts
 from madoguchi.pki.records import CertRecord
 from madoguchi.rules.revocation import CertStatus, RevocationReason
 from madoguchi.rules.validity import CertKind
-from madoguchi.services.ports import IssueOrder, IssueRequest
+from madoguchi.services.ports import CardResidence, IssueOrder, IssueRequest
 
 API = "/ra/v1"
 
@@ -126,3 +126,17 @@ def order_of(data: dict[str, Any], municipality: str) -> IssueOrder:
             )
         )
     return IssueOrder(tuple(requests), municipality, str(data["idempotency_key"]))
+
+
+def residence_json(residence: CardResidence) -> dict[str, Any]:
+    """What the CA knows of a card's move (R-NAT-3)."""
+    planned = residence.planned_move_out
+    return {
+        "card_id": residence.card_id,
+        "municipality": residence.municipality,
+        "moved_out_from": residence.moved_out_from,
+        "planned_move_out": planned.isoformat() if planned is not None else None,
+        "moved_out_at": _time(residence.moved_out_at),
+        "moved_in_at": _time(residence.moved_in_at),
+        "lapsed_at": _time(residence.lapsed_at),
+    }

@@ -6,8 +6,9 @@ record of that credential (`ca enroll-ra`), never from the request.
 
 Who may change a certificate's status (rules/municipality.py, ``may_change_status``): a
 municipality holds or revokes the certificates of cards it issued on and of its current
-residents (the municipality that issued on the card last); the CA operator (`madoguchi ca
-revoke`, on the CA's host) any.
+residents (the municipality a move-in told the CA, else the one that issued on the card
+last; after a move-in, only the new municipality: R-NAT-3, services/ca_moves.py); the CA
+operator (`madoguchi ca revoke`, on the CA's host) any.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from madoguchi.rules.municipality import may_change_status
 from madoguchi.rules.revocation import RevocationReason, StatusChange
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.ca import CaService
+from madoguchi.services.ca_moves import CaMoves, current_municipality
 from madoguchi.services.domain import NotFound, Refused
 from madoguchi.services.failpoints import failpoint
 from madoguchi.services.ports import IssueOrder
@@ -26,6 +28,7 @@ from madoguchi.services.ports import IssueOrder
 class RaDesk:
     def __init__(self, ca: CaService) -> None:
         self.ca = ca
+        self.moves = CaMoves(ca)
 
     def caller(self, client_serial: int) -> str:
         """The municipality of an enrolled, unrevoked RA credential."""
@@ -57,15 +60,14 @@ class RaDesk:
             record = uow.pki.certificate(kind, serial, for_update=True)
             if record is None:
                 raise UnknownCertificate(kind.value, serial)
-            card_now = None
-            if record.card_id is not None:
-                issued = [
-                    r.municipality
-                    for r in uow.pki.certificates_of_card(record.card_id)
-                    if r.municipality
-                ]
-                card_now = issued[-1] if issued else None
-            if not may_change_status(municipality, record.municipality, card_now):
+            card_now, moved_in = (
+                current_municipality(uow, record.card_id)
+                if record.card_id is not None
+                else (None, False)
+            )
+            if not may_change_status(
+                municipality, record.municipality, card_now, moved_in=moved_in
+            ):
                 raise Refused(
                     "not_your_certificate",
                     f"{municipality} may not change {kind.value} certificate {serial:x}",

@@ -36,7 +36,14 @@ from madoguchi.pki.network import (
 from madoguchi.pki.signer import KeySigner
 from madoguchi.rules.municipality import municipality_code
 from madoguchi.services.domain import ConcurrentUpdate, NotFound, Refused
-from madoguchi.services.ports import Clock, NetworkCa, RaCredential, UnitOfWork, UowFactory
+from madoguchi.services.ports import (
+    Clock,
+    MunicipalityCounter,
+    NetworkCa,
+    RaCredential,
+    UnitOfWork,
+    UowFactory,
+)
 
 CLIENT_CERT = "client.pem"
 CLIENT_KEY = "client.key"
@@ -183,9 +190,11 @@ class RaEnrolment:
         return number
 
     # -- the registration authorities ---------------------------------------------------------
-    def enroll(self, municipality: str, name: str, out: Path) -> EnrolledRa:
+    def enroll(self, municipality: str, name: str, out: Path, address: str = "") -> EnrolledRa:
         """A client certificate and key for one municipality's counter, with the trust
-        anchor of the service's TLS certificate, written to ``out``."""
+        anchor of the service's TLS certificate, written to ``out``. The municipality's
+        counter as the CA's letters name it (R-NAT-2) is recorded at its first enrolment, and
+        replaced by a later one that gives ``address``."""
         code = municipality_code(municipality)
         name = name.strip()
         if not name or len(name) > 100:
@@ -201,8 +210,14 @@ class RaEnrolment:
             cert.not_valid_after_utc,
             None,
         )
+        address = address.strip()
+        if len(address) > 200:
+            raise Refused("invalid_ra_address", "the counter's address is up to 200 characters")
         with self.uow_factory() as uow:
             uow.pki.add_ra_credential(credential)
+            known = {m.municipality for m in uow.pki.municipality_counters()}
+            if address or code not in known:
+                uow.pki.put_municipality_counter(MunicipalityCounter(code, name, address))
             uow.commit()
         out.mkdir(parents=True, exist_ok=True, mode=0o700)
         key_pem = key.private_bytes(
@@ -229,6 +244,11 @@ class RaEnrolment:
             self._publish_crl_in(uow)  # the same commit: no moment revoked but not on the CRL
             uow.commit()
         return credential
+
+    def municipality_counters(self) -> list[MunicipalityCounter]:
+        """The municipalities' counters the CA knows (R-NAT-2: named on its letters)."""
+        with self.uow_factory.read_only() as uow:
+            return uow.pki.municipality_counters()
 
     def credentials(self) -> list[RaCredential]:
         with self.uow_factory.read_only() as uow:

@@ -141,6 +141,12 @@ class RegistryService:
         reason = decision.reason or RevocationReason.UNSPECIFIED
         revoked: list[CertRecord] = []
         held: list[CertRecord] = []
+        if event is RegistryEvent.MOVE_OUT and resident.planned_move_out is not None:
+            # R-NAT-3: the CA awaits a move-in; told before the revocation, so that a failure
+            # of either leaves nothing to undo at the CA but a notice told again on retry
+            for card in uow.counter.cards_of(resident.id):
+                if card.status is CardStatus.ACTIVE and uow.pki.certificates_of_card(card.id):
+                    self.ca.notify_move_out(card.id, resident.planned_move_out)
         for card in uow.counter.cards_of(resident.id):
             if event in _CARD_STATUS and card.status is CardStatus.ACTIVE:
                 uow.counter.update_card(replace(card, status=_CARD_STATUS[event]))
@@ -223,7 +229,13 @@ class RegistryService:
         return r
 
     def overdue_move_ins(self, actor: Actor) -> list[EventOutcome]:
-        """R-REV-2 daily job: revoke `auth` where no move-in followed within 30 days."""
+        """R-REV-2 daily job: revoke `auth` where no move-in followed within 30 days.
+
+        A counter of a CA service does not: the holder may have moved in at another
+        municipality, which only the CA knows; the CA runs the rule from the move-outs it
+        was told of (`madoguchi ca run-deadlines`, R-NAT-3)."""
+        if self.ca.keeps_move_deadlines:
+            return []
         today = jst_date(self.clock())
         with self.uow_factory.read_only() as reader:
             ids = [

@@ -11,8 +11,20 @@ from sqlalchemy.orm import Session
 from madoguchi.pki.records import serial_hex
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.domain import ConcurrentUpdate
-from madoguchi.services.ports import AnsweredOrder, NetworkCa, RaCredential
-from madoguchi.store.models import CaIssueRequestRow, NetworkCaRow, RaCredentialRow
+from madoguchi.services.ports import (
+    AnsweredOrder,
+    CardResidence,
+    MunicipalityCounter,
+    NetworkCa,
+    RaCredential,
+)
+from madoguchi.store.models import (
+    CaCardResidenceRow,
+    CaIssueRequestRow,
+    CaMunicipalityRow,
+    NetworkCaRow,
+    RaCredentialRow,
+)
 
 
 def _credential(row: RaCredentialRow) -> RaCredential:
@@ -114,3 +126,57 @@ class CaRequests:
         if row.crl_number is None or number > row.crl_number:  # never an older one over it
             row.crl_number, row.crl_pem = number, pem
             self.session.flush()
+    # -- the cards' moves between municipalities (R-NAT-3) ---------------------------------
+    def card_residence(self, card_id: str, *, for_update: bool = False) -> CardResidence | None:
+        row = self.session.get(CaCardResidenceRow, card_id, with_for_update=for_update)
+        return _residence(row) if row is not None else None
+
+    def residences_awaiting_move_in(self) -> list[CardResidence]:
+        rows = self.session.scalars(
+            select(CaCardResidenceRow)
+            .where(
+                CaCardResidenceRow.moved_out_from.is_not(None),
+                CaCardResidenceRow.moved_in_at.is_(None),
+                CaCardResidenceRow.lapsed_at.is_(None),
+            )
+            .order_by(CaCardResidenceRow.planned_move_out, CaCardResidenceRow.card_id)
+        )
+        return [_residence(r) for r in rows]
+
+    def put_card_residence(self, residence: CardResidence) -> None:
+        row = self.session.get(CaCardResidenceRow, residence.card_id)
+        if row is None:
+            row = CaCardResidenceRow(card_id=residence.card_id)
+            self.session.add(row)
+        row.municipality = residence.municipality
+        row.moved_out_from = residence.moved_out_from
+        row.planned_move_out = residence.planned_move_out
+        row.moved_out_at = residence.moved_out_at
+        row.moved_in_at = residence.moved_in_at
+        row.lapsed_at = residence.lapsed_at
+        self.session.flush()
+
+    # -- the municipalities' counters (R-NAT-2) ---------------------------------------------
+    def municipality_counters(self) -> list[MunicipalityCounter]:
+        rows = self.session.scalars(select(CaMunicipalityRow).order_by(CaMunicipalityRow.code))
+        return [MunicipalityCounter(r.code, r.name, r.address) for r in rows]
+
+    def put_municipality_counter(self, counter: MunicipalityCounter) -> None:
+        row = self.session.get(CaMunicipalityRow, counter.municipality)
+        if row is None:
+            row = CaMunicipalityRow(code=counter.municipality)
+            self.session.add(row)
+        row.name, row.address = counter.name, counter.address
+        self.session.flush()
+
+
+def _residence(row: CaCardResidenceRow) -> CardResidence:
+    return CardResidence(
+        row.card_id,
+        row.municipality,
+        row.moved_out_from,
+        row.planned_move_out,
+        row.moved_out_at,
+        row.moved_in_at,
+        row.lapsed_at,
+    )

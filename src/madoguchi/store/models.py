@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     Index,
     Integer,
     LargeBinary,
@@ -175,3 +176,23 @@ class NetworkCaRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     crl_number: Mapped[int | None] = mapped_column(BigInteger)
     crl_pem: Mapped[bytes | None] = mapped_column(LargeBinary)
+class CaCardResidenceRow(Base):
+    """A card's moves between municipalities as the CA was told them (R-NAT-3, issue 17)."""
+
+    __tablename__ = "ca_card_residences"
+    card_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    municipality: Mapped[str | None] = mapped_column(String(6))
+    moved_out_from: Mapped[str | None] = mapped_column(String(6))
+    planned_move_out: Mapped[date | None] = mapped_column(Date)
+    moved_out_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    moved_in_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    lapsed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+
+
+class CaMunicipalityRow(Base):
+    """A municipality's counter as the CA's letters name it (R-NAT-2; `ca enroll-ra`)."""
+
+    __tablename__ = "ca_municipalities"
+    code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(200))

@@ -2,7 +2,7 @@
 
 - The RA API (``/ra/v1``, HTTPS with mutual TLS; web/ca_tls.py): what the municipalities'
   counters ask of the CA — issue, hold and revoke, a certificate's status, a card's
-  certificates, the CA certificates. The caller is the municipality of the client
+  certificates, the CA certificates, a card's move-out and move-in (R-NAT-3). The caller is the municipality of the client
   certificate the handshake verified (the CA's own record of it, by serial). JSON; an error
   is ``{"detail": code}`` with the status of web/errors.py.
 - The public application (plain HTTP): OCSP (RFC 6960, RFC 5019 GET), the CRLs and the CA
@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 from typing import Any
 
 from cryptography import x509
@@ -136,6 +137,26 @@ def create_ra_app(container: Container) -> FastAPI:
         return {
             "certificates": [ca_wire.record_json(r) for r in desk.certificates_of_card(card_id)]
         }
+
+    @app.post(api + "/cards/{card_id}/move-out")
+    def move_out(
+        request: Request,
+        card_id: str,
+        body: dict[str, Any] = Body(...),  # noqa: B008
+    ) -> dict[str, Any]:
+        municipality = caller(request)
+        try:
+            planned = date.fromisoformat(str(body["planned_move_out"]))
+        except (KeyError, ValueError):
+            raise HTTPException(status_code=422, detail="malformed_request") from None
+        residence = desk.moves.move_out(municipality, card_id, planned)
+        return {"residence": ca_wire.residence_json(residence)}
+
+    @app.post(api + "/cards/{card_id}/move-in")
+    def move_in(request: Request, card_id: str) -> dict[str, Any]:
+        municipality = caller(request)
+        records = desk.moves.move_in(municipality, card_id)
+        return {"certificates": [ca_wire.record_json(r) for r in records]}
 
     @app.get(api + "/ca/{kind}")
     def ca_certificate(request: Request, kind: str) -> dict[str, Any]:

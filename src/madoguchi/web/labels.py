@@ -110,6 +110,7 @@ ACTION_LABELS: dict[str, str] = {
     "notices.returned": "通知書の返戻の記録",
     "notices.handover": "印刷データの印刷業者への引き渡し",
     "resident.register": "住民の登録",
+    "resident.move_in": "転入（カードの継続利用）",
     **{f"registry.{e.value}": f"住民票の異動（{e.label}）" for e in RegistryEvent},
 }
 #: The supervisor's filter of the audit trail: a group of actions by the prefix of their codes

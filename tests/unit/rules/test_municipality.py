@@ -60,3 +60,18 @@ def test_who_may_change_a_status(
     caller: str | None, issued_by: str | None, card_now: str | None, allowed: bool
 ) -> None:
     assert may_change_status(caller, issued_by, card_now) is allowed
+
+
+@pytest.mark.parametrize(
+    ("caller", "issued_by", "allowed"),
+    [
+        ("011002", "012076", True),  # the new municipality, for a certificate the old issued
+        ("011002", "011002", True),
+        ("012076", "012076", False),  # the old municipality, after the move-in (R-NAT-3)
+        (None, "012076", True),  # the CA operator
+    ],
+)
+def test_after_a_move_in_only_the_new_municipality_may(
+    caller: str | None, issued_by: str | None, allowed: bool
+) -> None:
+    assert may_change_status(caller, issued_by, "011002", moved_in=True) is allowed

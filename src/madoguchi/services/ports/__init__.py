@@ -21,11 +21,13 @@ from typing import Protocol, Self
 
 from madoguchi.services.ports.ca import (
     AnsweredOrder,
+    CardResidence,
     CertificateAuthority,
     IssueIntent,
     IssueOrder,
     IssueRequest,
     NetworkCa,
+    MunicipalityCounter,
     RaCredential,
 )
 from madoguchi.services.ports.counter import CounterReader, CounterRepo
@@ -41,6 +43,7 @@ from madoguchi.services.ports.staff import (
 
 __all__ = [
     "AnsweredOrder",
+    "CardResidence",
     "CertificateAuthority",
     "CheckpointReader",
     "CheckpointRepo",
@@ -50,6 +53,7 @@ __all__ = [
     "IssueIntent",
     "IssueOrder",
     "IssueRequest",
+    "MunicipalityCounter",
     "NestedUnitOfWork",
     "NetworkCa",
     "NoticeReader",

@@ -90,6 +90,41 @@ class RaCredential:
     revoked_at: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class CardResidence:
+    """Where the CA knows a card lives, and its move between municipalities (R-NAT-3).
+
+    ``municipality`` is the card's current municipality as a move-in told it (None: no
+    move-in yet; the CA then knows it as the municipality that issued on the card last).
+    A move-out records ``moved_out_from`` and ``planned_move_out``; the move-in at the new
+    municipality sets ``moved_in_at``; without one within 30 days of the planned date the
+    CA revokes the ``auth`` certificate and records ``lapsed_at`` (R-REV-2)."""
+
+    card_id: str
+    municipality: str | None
+    moved_out_from: str | None
+    planned_move_out: date | None
+    moved_out_at: datetime | None
+    moved_in_at: datetime | None
+    lapsed_at: datetime | None
+
+    @property
+    def awaiting_move_in(self) -> bool:
+        return (
+            self.moved_out_from is not None and self.moved_in_at is None and self.lapsed_at is None
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MunicipalityCounter:
+    """A municipality's counter as the CA operator names it on its letters (R-NAT-2): where
+    a holder of that municipality renews. From ``ca enroll-ra --name … [--address …]``."""
+
+    municipality: str
+    name: str
+    address: str
+
+
 class CertificateAuthority(Protocol):
     """The CA, in this process or across the network (one municipality's view of it)."""
 
@@ -130,6 +165,19 @@ class CertificateAuthority(Protocol):
     def order(self, key: str) -> list[CertRecord] | None:
         """The certificates the CA signed under an idempotency key, as the CA knows them now
         (None: the CA never answered that key)."""
+
+    @property
+    def keeps_move_deadlines(self) -> bool:
+        """Whether the CA runs the 30-day rule of a move-out (R-REV-2, R-NAT-3) from the
+        move-outs it is told of (a CA service), rather than the counter's daily job."""
+
+    def notify_move_out(self, card_id: str, planned_move_out: date) -> None:
+        """Tell the CA that the card's holder moved out of this municipality (R-NAT-3)."""
+
+    def claim_move_in_in(self, uow: UnitOfWork, card_id: str) -> list[CertRecord]:
+        """Register a card that moved in from another municipality: this municipality
+        becomes its current one at the CA; the card's certificates (the CA's answer) are
+        recorded in ``uow`` as the registration authority's copies."""
 
 
 class IntentReader(Protocol):
@@ -176,6 +224,15 @@ class CaRequestReader(Protocol):
     def network_crl(self, name: str) -> tuple[int, bytes] | None:
         """The CRL number and PEM of a network CA's current CRL."""
 
+    def card_residence(self, card_id: str, *, for_update: bool = False) -> CardResidence | None:
+        """What the CA knows of a card's moves (None: nothing told)."""
+
+    def residences_awaiting_move_in(self) -> list[CardResidence]:
+        """The cards moved out and not yet moved in nor lapsed, by planned date."""
+
+    def municipality_counters(self) -> list[MunicipalityCounter]:
+        """The municipalities' counters the CA knows, by code."""
+
 
 class CaRequestRepo(CaRequestReader, Protocol):
     def add_answered_order(self, order: AnsweredOrder, at: datetime) -> None:
@@ -193,11 +250,18 @@ class CaRequestRepo(CaRequestReader, Protocol):
     def put_network_crl(self, name: str, number: int, pem: bytes) -> None:
         """Replace a network CA's CRL (unless the stored one is newer)."""
 
+    def put_card_residence(self, residence: CardResidence) -> None:
+        """Record (insert or replace) a card's residence at the CA."""
+
+    def put_municipality_counter(self, counter: MunicipalityCounter) -> None:
+        """Record (insert or replace) a municipality's counter."""
+
 
 __all__ = [
     "AnsweredOrder",
     "CaRequestReader",
     "CaRequestRepo",
+    "CardResidence",
     "CertificateAuthority",
     "IntentReader",
     "IntentRepo",
@@ -205,5 +269,6 @@ __all__ = [
     "IssueOrder",
     "IssueRequest",
     "NetworkCa",
+    "MunicipalityCounter",
     "RaCredential",
 ]
