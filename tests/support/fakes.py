@@ -58,8 +58,10 @@ from madoguchi.services.domain import (
     entry_hash,
 )
 from madoguchi.services.ports import (
+    CardResidence,
     CheckpointReader,
     CounterReader,
+    MunicipalityCounter,
     NoticeReader,
     PkiReader,
     StaffReader,
@@ -171,6 +173,8 @@ class FakeState:
     ra_credentials: dict[int, RaCredential] = field(default_factory=dict)
     network_cas: dict[str, NetworkCa] = field(default_factory=dict)
     network_crls: dict[str, tuple[int, bytes]] = field(default_factory=dict)
+    residences: dict[str, CardResidence] = field(default_factory=dict)
+    municipalities: dict[str, MunicipalityCounter] = field(default_factory=dict)
 
     def copy(self) -> FakeState:
         return FakeState(
@@ -343,6 +347,28 @@ class FakePki:
         current = s.network_crls.get(name)
         if current is None or number > current[0]:
             s.network_crls[name] = (number, pem)
+
+    # -- the cards' moves and the municipalities' counters (R-NAT-2, R-NAT-3) --------------
+    def card_residence(self, card_id: str, *, for_update: bool = False) -> CardResidence | None:
+        return self._tx.read().residences.get(card_id)
+
+    def residences_awaiting_move_in(self) -> list[CardResidence]:
+        waiting = [
+            r
+            for r in self._tx.read().residences.values()
+            if r.moved_out_from is not None and r.moved_in_at is None and r.lapsed_at is None
+        ]
+        return sorted(waiting, key=lambda r: (r.planned_move_out or date.min, r.card_id))
+
+    def put_card_residence(self, residence: CardResidence) -> None:
+        self._tx.write().residences[residence.card_id] = residence
+
+    def municipality_counters(self) -> list[MunicipalityCounter]:
+        found = self._tx.read().municipalities
+        return [found[code] for code in sorted(found)]
+
+    def put_municipality_counter(self, counter: MunicipalityCounter) -> None:
+        self._tx.write().municipalities[counter.municipality] = counter
 
     def set_status(
         self,

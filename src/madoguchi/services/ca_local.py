@@ -65,6 +65,7 @@ class InProcessCa:
                 return None
             found = [uow.pki.certificate(kind, serial) for kind, serial in answered.certificates]
             return [r for r in found if r is not None]
+
     # -- moves (R-NAT-3): one municipality in the embedded shape ---------------------------
     @property
     def keeps_move_deadlines(self) -> bool:

@@ -168,6 +168,7 @@ class RemoteCa:
         except NotFound:
             return None
         return [ca_wire.record_of(item) for item in data["certificates"]]
+
     # -- moves between municipalities (R-NAT-3) ----------------------------------------------
     @property
     def keeps_move_deadlines(self) -> bool:

@@ -126,6 +126,7 @@ class CaRequests:
         if row.crl_number is None or number > row.crl_number:  # never an older one over it
             row.crl_number, row.crl_pem = number, pem
             self.session.flush()
+
     # -- the cards' moves between municipalities (R-NAT-3) ---------------------------------
     def card_residence(self, card_id: str, *, for_update: bool = False) -> CardResidence | None:
         row = self.session.get(CaCardResidenceRow, card_id, with_for_update=for_update)

@@ -176,6 +176,8 @@ class NetworkCaRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     crl_number: Mapped[int | None] = mapped_column(BigInteger)
     crl_pem: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
 class CaCardResidenceRow(Base):
     """A card's moves between municipalities as the CA was told them (R-NAT-3, issue 17)."""
 

@@ -119,6 +119,7 @@ def test_r_proc_6_the_public_surface_is_what_was_reviewed() -> None:
 
     assert public(VirtualCard) == {"card_id", "new", "reset", "transmit"}
     assert public(CardVault) == {
+        "carry_in",  # a sealed card file from another vault with the same key (R-NAT-3)
         "directory",
         "discard",
         "exists",

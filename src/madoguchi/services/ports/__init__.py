@@ -26,8 +26,8 @@ from madoguchi.services.ports.ca import (
     IssueIntent,
     IssueOrder,
     IssueRequest,
-    NetworkCa,
     MunicipalityCounter,
+    NetworkCa,
     RaCredential,
 )
 from madoguchi.services.ports.counter import CounterReader, CounterRepo

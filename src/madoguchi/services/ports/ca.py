@@ -268,7 +268,7 @@ __all__ = [
     "IssueIntent",
     "IssueOrder",
     "IssueRequest",
-    "NetworkCa",
     "MunicipalityCounter",
+    "NetworkCa",
     "RaCredential",
 ]
