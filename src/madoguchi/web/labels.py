@@ -14,7 +14,7 @@ from madoguchi.rules.revocation import RegistryEvent
 from madoguchi.rules.stay import StayApplicant
 
 KIND_LABELS: dict[CaseKind, str] = {
-    **{CaseKind(p.id.value): f"{p.id.value} {p.title}" for p in PROCEDURES.values()},
+    **{CaseKind(p.id.value): p.title for p in PROCEDURES.values()},
     CaseKind.REVOCATION: "電子証明書の失効の申請",
     CaseKind.PIN_RESET: "暗証番号の初期化（ロックの解除）",
     CaseKind.CARD_LOST: "カードの紛失の届出（一時保留）",
