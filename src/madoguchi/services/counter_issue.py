@@ -42,6 +42,23 @@ def valid_kinds(current: Mapping[CertKind, CertRecord], on: date) -> set[CertKin
     }
 
 
+def eligible_kinds(resident: Resident, card: Card | None, case: Case, on: date) -> list[CertKind]:
+    """The kinds the holder may get in this case: the rules' eligibility (R-FACE-1: no `sign`
+    on a face-authentication card); the 国外転出者向け case issues `sign` alone (R-ABROAD-3)."""
+    kinds = [
+        k
+        for k in (CertKind.AUTH, CertKind.SIGN)
+        if eligibility(
+            k,
+            birth=resident.birth,
+            on=on,
+            adult_ward=resident.adult_ward,
+            face_auth_card=bool(card and card.face_auth),
+        ).eligible
+    ]
+    return [k for k in kinds if k is CertKind.SIGN] if case.abroad_sign else kinds
+
+
 def replaces_by_default(case: Case) -> bool:
     """Whether the case's issuance replaces valid certificates unasked: a renewal, and the
     国外転出者向け sign certificate (R-ABROAD-3), which takes the domestic one's place."""
@@ -258,19 +275,8 @@ class CounterIssuance(CounterBase):
             else uow.counter.card(case.card_id)
         )
         assert card is not None
-        kinds = [
-            k
-            for k in (CertKind.AUTH, CertKind.SIGN)
-            if eligibility(
-                k,
-                birth=resident.birth,
-                on=today,
-                adult_ward=resident.adult_ward,
-                face_auth_card=card.face_auth,  # R-FACE-1: no `sign` on a face-auth card
-            ).eligible
-        ]
-        if case.abroad_sign:  # R-ABROAD-3: the 国外転出者向け sign certificate alone
-            kinds = [k for k in kinds if k is CertKind.SIGN]
+        kinds = eligible_kinds(resident, card, case, today)
+        if case.abroad_sign:
             if not kinds:
                 raise Refused("abroad_sign_not_eligible", "no sign certificate for this holder")
             move_out = resident.moved_abroad_on

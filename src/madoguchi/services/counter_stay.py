@@ -25,6 +25,15 @@ from madoguchi.services.ports import UnitOfWork
 from madoguchi.services.registry import active_card
 
 
+def allowed_expiry(change: StayChange) -> date:
+    """The new expiry of an allowed change; a refusal with the rules' reason otherwise."""
+    if not change.allowed or change.new_expiry is None:
+        reason = change.reason
+        assert reason is not None
+        raise Refused(f"stay_{reason.value}", reason.message)
+    return change.new_expiry
+
+
 @dataclass(frozen=True, slots=True)
 class StayOutcome:
     """The card after a validity change or special extension, and whether its certificates
@@ -73,14 +82,11 @@ class CounterStay(CounterBase):
                     new_stay_until=new_stay_until,
                     applicant=applicant,
                 )
-                if not change.allowed or change.new_expiry is None:
-                    reason = change.reason
-                    assert reason is not None
-                    raise Refused(f"stay_{reason.value}", reason.message)
+                new_expiry = allowed_expiry(change)
                 updated = uow.counter.update_card(
                     replace(
                         card,
-                        expires=change.new_expiry,
+                        expires=new_expiry,
                         limited_by_stay=change.limited_by_stay,
                         validity_changed_on=today,
                         extension_used=False,
@@ -95,7 +101,7 @@ class CounterStay(CounterBase):
                     detail={
                         "card": card.id,
                         "from": card.expires.isoformat(),
-                        "to": change.new_expiry.isoformat(),
+                        "to": new_expiry.isoformat(),
                         "applicant": StayApplicant(applicant).value,
                         "renew_certificates": change.renew_certificates,
                     },
@@ -118,14 +124,11 @@ class CounterStay(CounterBase):
                     on=today,
                     extended_before=card.extension_used,
                 )
-                if not change.allowed or change.new_expiry is None:
-                    reason = change.reason
-                    assert reason is not None
-                    raise Refused(f"stay_{reason.value}", reason.message)
+                new_expiry = allowed_expiry(change)
                 updated = uow.counter.update_card(
                     replace(
                         card,
-                        expires=change.new_expiry,
+                        expires=new_expiry,
                         limited_by_stay=change.limited_by_stay,
                         extension_used=True,
                     )
@@ -138,7 +141,7 @@ class CounterStay(CounterBase):
                     detail={
                         "card": card.id,
                         "from": card.expires.isoformat(),
-                        "to": change.new_expiry.isoformat(),
+                        "to": new_expiry.isoformat(),
                     },
                 )
                 uow.commit()

@@ -14,7 +14,6 @@ from datetime import date, datetime, time, timedelta
 from madoguchi.pki.records import CertRecord
 from madoguchi.rules.cases import CaseKind, CaseState, current_visit
 from madoguchi.rules.dates import JST, jst_date
-from madoguchi.rules.eligibility import eligibility
 from madoguchi.rules.inquiry import parse_letter_number
 from madoguchi.rules.items import IdRole
 from madoguchi.rules.procedures import Procedure, Visit
@@ -23,7 +22,12 @@ from madoguchi.rules.validity import CertKind, renewal_offered
 from madoguchi.services.audit import ChainReport, verify_chain
 from madoguchi.services.counter_base import procedure_of
 from madoguchi.services.counter_documents import RoleDocuments, visit_documents
-from madoguchi.services.counter_issue import default_kinds, replaces_by_default, valid_kinds
+from madoguchi.services.counter_issue import (
+    default_kinds,
+    eligible_kinds,
+    replaces_by_default,
+    valid_kinds,
+)
 from madoguchi.services.domain import (
     REFUSED_BY_CLERK,
     REFUSED_BY_RULE,
@@ -226,20 +230,7 @@ class CounterViews:
             current = current_certificates(uow, case.card_id) if case.card_id else {}
             today = self.today()
             card = uow.counter.card(case.card_id) if case.card_id else None
-            eligible = [
-                k
-                for k in (CertKind.AUTH, CertKind.SIGN)
-                if person is not None
-                and eligibility(
-                    k,
-                    birth=person.birth,
-                    on=today,
-                    adult_ward=person.adult_ward,
-                    face_auth_card=bool(card and card.face_auth),  # R-FACE-1
-                ).eligible
-            ]
-            if case.abroad_sign:  # R-ABROAD-3: the 国外転出者向け sign certificate alone
-                eligible = [k for k in eligible if k is CertKind.SIGN]
+            eligible = eligible_kinds(person, card, case, today) if person is not None else []
             view = CaseView(
                 case=case,
                 resident=person,

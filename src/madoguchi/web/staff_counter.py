@@ -6,6 +6,7 @@ POST carries the session's CSRF token; a refusal is shown on the page it came fr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
@@ -190,14 +191,8 @@ def router() -> APIRouter:
     ) -> Response:
         """R-CARD-4: once, two months while a renewal of the stay is pending."""
         await checked_form(request)
-        url = f"/staff/residents/{resident_id[:32]}"
-        try:
-            request.app.state.container.counter.extend_card_specially(
-                resident_id[:32], actor=ctx.actor
-            )
-        except LayerError as exc:
-            return refused(exc, url)
-        return back(url, notice="card_extended")
+        counter = request.app.state.container.counter
+        return _resident_step(counter.extend_card_specially, resident_id, ctx, "card_extended")
 
     @r.post("/residents/{resident_id}/move-abroad")
     async def move_abroad(
@@ -227,14 +222,8 @@ def router() -> APIRouter:
     ) -> Response:
         """R-ABROAD-2: the move abroad takes effect; the registry event revokes."""
         await checked_form(request)
-        url = f"/staff/residents/{resident_id[:32]}"
-        try:
-            request.app.state.container.counter.record_move_abroad(
-                resident_id[:32], actor=ctx.actor
-            )
-        except LayerError as exc:
-            return refused(exc, url)
-        return back(url, notice="abroad_recorded")
+        counter = request.app.state.container.counter
+        return _resident_step(counter.record_move_abroad, resident_id, ctx, "abroad_recorded")
 
     @r.post("/residents/{resident_id}/abroad-sign")
     async def abroad_sign(
@@ -275,3 +264,15 @@ def router() -> APIRouter:
         return back(url, notice="face_auth_on" if to_face else "face_auth_off")
 
     return r
+
+
+def _resident_step(
+    step: Callable[..., object], resident_id: str, ctx: StaffContext, notice: str
+) -> Response:
+    """A resident-page step without fields: done, or its refusal shown on the page."""
+    url = f"/staff/residents/{resident_id[:32]}"
+    try:
+        step(resident_id[:32], actor=ctx.actor)
+    except LayerError as exc:
+        return refused(exc, url)
+    return back(url, notice=notice)
