@@ -34,6 +34,7 @@ from madoguchi.services.checkpoints import CheckpointService
 from madoguchi.services.counter import CounterService
 from madoguchi.services.crl_service import CrlPublisher
 from madoguchi.services.moves import Moves
+from madoguchi.services.notice_books import NationalBook, ResidentsBook
 from madoguchi.services.notices import NoticeService
 from madoguchi.services.ocsp_service import OCSP_COUNTERS, OcspResponder
 from madoguchi.services.operations import OperationsService
@@ -319,6 +320,30 @@ class Container:
             settings.data_dir / "notices",
             link,
             office,
+            book=ResidentsBook(by_ca_operator=self.remote_ca),
+        )
+
+    @cached_property
+    def national_notices(self) -> NoticeService:
+        """The CA operator's campaigns across every municipality (R-NAT-2; `madoguchi ca
+        notices`), on the CA's store; the sender is the organization of its CA certificates."""
+        from cryptography.x509.oid import NameOID
+
+        from madoguchi.letters.build import notice_printer, operator_name
+
+        org = self.authorities[CertKind.SIGN].cert.subject.get_attributes_for_oid(
+            NameOID.ORGANIZATION_NAME
+        )
+        sender = operator_name(str(org[0].value) if org else self.settings.ca_organization)
+        return NoticeService(
+            self.uow,
+            self.clock,
+            notice_printer(self.settings.ca_locality_city),
+            self.settings.data_dir / "notices",
+            lambda card_id, expires: "",  # no card-renewal QR code (NationalBook)
+            lambda: next(o for o in self.site.offices() if o.handles_certificates),
+            book=NationalBook(),
+            sender="\n".join(sender),
         )
 
     @cached_property

@@ -363,6 +363,9 @@ def build_ca() -> typer.Typer:
     from madoguchi.cli.moves_cmd import register_ca
 
     register_ca(ca)
+    from madoguchi.cli.notices_cmd import build as build_notices
+
+    ca.add_typer(build_notices(national=True), name="notices")
     return ca
 
 

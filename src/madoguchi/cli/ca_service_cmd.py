@@ -28,6 +28,13 @@ def cmd_enroll_ra(
     address: Annotated[
         str, typer.Option("--address", help="窓口の所在地（認証局の通知書に載せる。省略可）")
     ] = "",
+    phone: Annotated[
+        str, typer.Option("--phone", help="窓口の電話番号（認証局の通知書に載せる。省略可）")
+    ] = "",
+    hours: Annotated[
+        str,
+        typer.Option("--hours", help="窓口の受付時間（認証局の通知書に載せる。省略可）"),
+    ] = "",
     data_dir: DataDirOpt = None,
     json: JsonOpt = False,
 ) -> None:
@@ -39,7 +46,9 @@ def cmd_enroll_ra(
             code = municipality_code(municipality)
         except RuleInputError as exc:  # bad input: exit 2, in Japanese
             raise CliInputError(exc.code, japanese_of(exc)) from None
-        enrolled = with_ca(data_dir).ra_enrolment.enroll(code, name, out, address)
+        enrolled = with_ca(data_dir).ra_enrolment.enroll(
+            code, name, out, address, phone=phone, hours=hours
+        )
     cred = enrolled.credential
     data = {
         "municipality": cred.municipality,

@@ -162,13 +162,23 @@ def cmd_municipalities(data_dir: DataDirOpt = None, json: JsonOpt = False) -> No
     with handled(json):
         counters = with_ca(data_dir).ra_enrolment.municipality_counters()
     items = [
-        {"municipality": m.municipality, "name": m.name, "address": m.address} for m in counters
+        {
+            "municipality": m.municipality,
+            "name": m.name,
+            "address": m.address,
+            "phone": m.phone,
+            "hours": m.hours,
+        }
+        for m in counters
     ]
     emit(
         {"municipalities": items},
         json_mode=json,
         title=f"市区町村の窓口（{len(items)}件）",
-        rows=[(m.municipality, f"{m.name} {m.address}".strip()) for m in counters],
+        rows=[
+            (m.municipality, " ".join(p for p in (m.name, m.address, m.phone, m.hours) if p))
+            for m in counters
+        ],
     )
 
 

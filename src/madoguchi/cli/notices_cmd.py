@@ -4,17 +4,33 @@ SPEC.md §6; services/notices.py)."""
 from __future__ import annotations
 
 import getpass
-from typing import Annotated
+from contextvars import ContextVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from madoguchi.cli.common import DataDirOpt, JsonOpt, handled, parse_optional_date, with_store
+from madoguchi.cli.common import (
+    DataDirOpt,
+    JsonOpt,
+    handled,
+    parse_optional_date,
+    with_ca,
+    with_store,
+)
 from madoguchi.cli.output import emit
 from madoguchi.rules.dates import format_japanese
 from madoguchi.rules.notices import NoticeState
 from madoguchi.services.audit import Actor
 
+if TYPE_CHECKING:
+    from madoguchi.services.notices import NoticeService
+
+HELP = "有効期限通知書の送付（計画・送付・一時停止・再開・状況）"
+NATIONAL_HELP = (
+    "認証局の運用者が送る有効期限通知書（全市区町村の所持者。計画・送付・一時停止・再開・状況）"
+)
 CampaignOpt = Annotated[str, typer.Option("--campaign", help="送付計画の番号（例: 2027-01）")]
 STATE_LABELS = {
     "planned": "送付予定",
@@ -23,6 +39,18 @@ STATE_LABELS = {
     "suppressed": "送付取りやめ",
     "returned": "返戻（あて所不明など）",
 }
+
+
+#: set by `madoguchi ca notices`: the CA operator's campaigns across every municipality
+_NATIONAL: ContextVar[bool] = ContextVar("national_notices", default=False)
+
+
+def _service(data_dir: Path | None) -> NoticeService:
+    """The counter's campaigns (`madoguchi notices`) or the CA operator's (`madoguchi ca
+    notices`, R-NAT-2: on the CA service's data directory)."""
+    if _NATIONAL.get():
+        return with_ca(data_dir).national_notices
+    return with_store(data_dir).notices
 
 
 def _actor() -> Actor:
@@ -48,9 +76,9 @@ def cmd_plan(
     with handled(json):
         first = parse_optional_date(window_from, "--from")
         last = parse_optional_date(window_to, "--to")
-        c = with_store(data_dir)
+        svc = _service(data_dir)
         window = (first, last) if first and last else None
-        result = c.notices.plan(_actor(), window=window, campaign_id=campaign)
+        result = svc.plan(_actor(), window=window, campaign_id=campaign)
     cp = result.campaign
     emit(
         {
@@ -85,8 +113,8 @@ def cmd_dispatch(
 ) -> None:
     """通知書を印刷単位（PDF と CSV）にまとめて送付します。直前に更新・転出・死亡を確認します"""
     with handled(json):
-        c = with_store(data_dir)
-        _, counts, _ = c.notices.status(campaign)
+        svc = _service(data_dir)
+        _, counts, _ = svc.status(campaign)
         total = counts.get("planned", 0)
         with Progress(
             TextColumn("[bold]送付"),
@@ -97,14 +125,14 @@ def cmd_dispatch(
             transient=True,
         ) as bar:
             task = bar.add_task("dispatch", total=total or None)
-            result = c.notices.dispatch(
+            result = svc.dispatch(
                 campaign,
                 _actor(),
                 batch_size=batch_size,
                 max_batches=max_batches,
                 progress=lambda n: bar.advance(task, n),
             )
-        files = [str(c.notices.batch_files(b)[0]) for b in result.batches]
+        files = [str(svc.batch_files(b)[0]) for b in result.batches]
     emit(
         {
             "campaign": campaign,
@@ -140,7 +168,7 @@ def cmd_dispatch(
 def cmd_pause(campaign: CampaignOpt, data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
     """送付を一時停止します（計画は続き、送付予定の通知書は保留になります）"""
     with handled(json):
-        moved = with_store(data_dir).notices.pause(campaign, _actor())
+        moved = _service(data_dir).pause(campaign, _actor())
     emit(
         {"campaign": campaign, "deferred": moved},
         json_mode=json,
@@ -152,7 +180,7 @@ def cmd_pause(campaign: CampaignOpt, data_dir: DataDirOpt = None, json: JsonOpt 
 def cmd_resume(campaign: CampaignOpt, data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
     """送付を再開します（保留の通知書は有効期限の順に送付。更新済みの方には送りません）"""
     with handled(json):
-        moved = with_store(data_dir).notices.resume(campaign, _actor())
+        moved = _service(data_dir).resume(campaign, _actor())
     emit(
         {"campaign": campaign, "resumed": moved},
         json_mode=json,
@@ -168,11 +196,11 @@ def cmd_status(
 ) -> None:
     """送付計画の状況（状態ごとの通数、印刷単位）を表示します"""
     with handled(json):
-        c = with_store(data_dir)
-        ids = [campaign] if campaign else [cp.id for cp in c.notices.campaigns()]
+        svc = _service(data_dir)
+        ids = [campaign] if campaign else [cp.id for cp in svc.campaigns()]
         out = []
         for cid in ids:
-            cp, counts, batches = c.notices.status(cid)
+            cp, counts, batches = svc.status(cid)
             out.append((cp, counts, batches))
     rows: list[tuple[str, str]] = []
     for cp, counts, batches in out:
@@ -213,7 +241,7 @@ def cmd_returned(
 ) -> None:
     """あて所不明などで返戻された通知書を記録します（窓口の確認リストに載ります）"""
     with handled(json):
-        notice = with_store(data_dir).notices.record_returned(number, _actor())
+        notice = _service(data_dir).record_returned(number, _actor())
     emit(
         {"number": notice.number, "state": notice.state.value},
         json_mode=json,
@@ -229,7 +257,7 @@ def cmd_handover(
 ) -> None:
     """印刷業者が印刷単位（PDFとCSV）を受け取ったことを記録します（これで郵送済みになります）"""
     with handled(json):
-        done = with_store(data_dir).notices.hand_over(batch, _actor())
+        done = _service(data_dir).hand_over(batch, _actor())
     emit(
         {"batch": done.id, "state": done.state.value, "notices": done.notices},
         json_mode=json,
@@ -238,10 +266,16 @@ def cmd_handover(
     )
 
 
-def build() -> typer.Typer:
-    app = typer.Typer(
-        help="有効期限通知書の送付（計画・送付・一時停止・再開・状況）", no_args_is_help=True
-    )
+def build(national: bool = False) -> typer.Typer:
+    """``madoguchi notices`` (the counter's residents), or with ``national`` ``madoguchi ca
+    notices`` (the CA operator's records of every municipality's holders, R-NAT-2)."""
+    app = typer.Typer(help=NATIONAL_HELP if national else HELP, no_args_is_help=True)
+    if national:
+
+        @app.callback()
+        def national_campaigns() -> None:
+            _NATIONAL.set(True)
+
     app.command("plan")(cmd_plan)
     app.command("dispatch")(cmd_dispatch)
     app.command("pause")(cmd_pause)

@@ -30,6 +30,7 @@ from madoguchi.rules.procedures import PROCEDURES, ProcedureId, Purpose, Step
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.domain import Card, Case, InquiryLetter, Resident
 from madoguchi.services.notice_dispatch import NoticeContent, NoticePrinter
+from madoguchi.services.ports import MunicipalityCounter
 
 PAUSE_NOTE = (
     "この通知書は、送付を一時停止していたため、お届けが遅くなりました。"
@@ -63,6 +64,23 @@ def issuer_name(cert: x509.Certificate, kind: CertKind) -> str:
     return f"{kind.label.removesuffix('電子証明書')}認証局（{name}）"
 
 
+def operator_name(organization: str) -> tuple[str, ...]:
+    """The CA operator as a letter's sender prints it (R-NAT-2), from its CA certificates'
+    organization: 地方公共団体情報システム機構, or the demo CA's own name on two lines."""
+    if organization in ISSUER_NAMES:
+        return (ISSUER_NAMES[organization],)
+    if "DEMO" in organization.upper():
+        return ("madoguchi デモ認証局", "（" + DEMO_ISSUER.removeprefix("デモ用・") + "）")
+    return (organization,)
+
+
+def counter_contact(counter: MunicipalityCounter) -> CityContact:
+    """The holder's municipality's counter, as the CA operator's letter names it (R-NAT-2)."""
+    return CityContact(
+        counter.city, counter.desk, "", counter.address, counter.phone, counter.hours
+    )
+
+
 def notice_doc(content: NoticeContent, city: str) -> ExpiryNoticeDoc:
     """R-NOTICE-2: which certificates (and the card) end when, what to bring, where, when.
 
@@ -78,10 +96,15 @@ def notice_doc(content: NoticeContent, city: str) -> ExpiryNoticeDoc:
         ),
         in_person_items=requirement_labels(ProcedureId.P3, Step.ISSUE),
         proxy_items=requirement_labels(ProcedureId.P4, Step.ISSUE),
-        contact=contact(city, content.office),
+        contact=(
+            counter_contact(content.renewal_counter)
+            if content.renewal_counter is not None
+            else contact(city, content.office)
+        ),
         card_expires=content.card_expires if card_item or content.card_renewal_url else None,
         card_renewal_url=content.card_renewal_url,
         paused_note=PAUSE_NOTE if content.deferred else None,
+        sender=tuple(content.sender.split("\n")) if content.sender else (),
     )
 
 

@@ -76,6 +76,8 @@ class ExpiryNoticeDoc:
     card_expires: date | None  # the card itself expires then (R-NOTICE-2)
     card_renewal_url: str | None  # the card-renewal application, printed as a QR code
     paused_note: str | None = None  # an apology for a notice deferred by a pause (R-NOTICE-3)
+    #: who sends it, one line each (the CA operator's name, R-NAT-2); empty: 「帯広市長」
+    sender: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

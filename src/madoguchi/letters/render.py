@@ -70,11 +70,15 @@ def require_text(**fields: str) -> None:
 
 def contact(sheet: Sheet, contact: CityContact, label: str = "お問い合わせ先") -> None:
     """The office, address, hours and phone in one framed block (R-PROC-0: the main office)."""
-    text = (
-        f"<b>{esc(label)}</b>&#12288;{esc(contact.city)} {esc(contact.office_name)} {esc(contact.desk)}<br/>"
-        f"{esc(contact.address)}&#12288;電話 {esc(contact.phone)}<br/>"
-        f"受付時間&#12288;{esc(contact.hours)}"
+    place = " ".join(p for p in (contact.city, contact.office_name, contact.desk) if p)
+    reach = "&#12288;".join(
+        p
+        for p in (esc(contact.address), f"電話 {esc(contact.phone)}" if contact.phone else "")
+        if p
     )
+    text = f"<b>{esc(label)}</b>&#12288;{esc(place)}" + (f"<br/>{reach}" if reach else "")
+    if contact.hours:
+        text += f"<br/>受付時間&#12288;{esc(contact.hours)}"
     sheet.gap(2 * mm)
     sheet.add(framed(para(text, S.cell)))
 
@@ -266,7 +270,8 @@ def _draw_notice(c: Any, doc: ExpiryNoticeDoc, key: str) -> int:
     holder = doc.addressee
     sheet = Sheet(c, footer=f"有効期限通知書　通知書番号 {doc.number}", key=key)
     draw_address(c, holder.name, holder.address, holder.postal_code, forward_ban=True)
-    lines = [("通知書番号", doc.number), ("", era(doc.issued_on)), ("", f"{doc.contact.city}長")]
+    sender = doc.sender or (f"{doc.contact.city}長",)
+    lines = [("通知書番号", doc.number), ("", era(doc.issued_on)), *(("", s) for s in sender)]
     draw_sender(c, lines, doc.number, "通知書番号")
     sheet.text(notice_title(doc), S.title, after=0)
     sheet.text("（有効期限通知書）", S.subtitle, after=3 * mm)

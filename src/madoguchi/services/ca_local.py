@@ -15,7 +15,7 @@ from madoguchi.rules.revocation import RevocationReason, StatusChange
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.ca import CaService
 from madoguchi.services.ports import UnitOfWork
-from madoguchi.services.ports.ca import IssueOrder
+from madoguchi.services.ports.ca import HolderRecord, IssueOrder
 
 
 class InProcessCa:
@@ -75,5 +75,11 @@ class InProcessCa:
         """Nothing to tell: the counter's own records are the CA's (its resident's
         planned move-out drives the 30-day rule)."""
 
-    def claim_move_in_in(self, uow: UnitOfWork, card_id: str) -> list[CertRecord]:
+    def claim_move_in_in(
+        self, uow: UnitOfWork, card_id: str, holder: HolderRecord | None = None
+    ) -> list[CertRecord]:
         return uow.pki.certificates_of_card(card_id)
+
+    def tell_holder(self, holder: HolderRecord) -> None:
+        """Nothing to tell: the expiry notices are planned from the counter's own residents
+        (one municipality, one store)."""

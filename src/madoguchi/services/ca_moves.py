@@ -29,7 +29,7 @@ from madoguchi.rules.revocation import (
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.ca import CaService
 from madoguchi.services.domain import NotFound, Refused
-from madoguchi.services.ports import CardResidence, ReadOnlyUnitOfWork
+from madoguchi.services.ports import CardResidence, HolderRecord, ReadOnlyUnitOfWork
 
 log = logging.getLogger("madoguchi.ca_moves")
 
@@ -81,9 +81,12 @@ class CaMoves:
         log.info("card %s: move-out from %s planned %s", card_id, municipality, planned)
         return residence
 
-    def move_in(self, municipality: str, card_id: str) -> list[CertRecord]:
+    def move_in(
+        self, municipality: str, card_id: str, holder: HolderRecord | None = None
+    ) -> list[CertRecord]:
         """``municipality`` registers a card that moved in: it becomes the card's current
-        municipality; the answer is the card's certificates."""
+        municipality (and ``holder`` the CA's record of the holder, R-NAT-2); the answer is
+        the card's certificates."""
         with self.ca.uow_factory() as uow:
             residence = uow.pki.card_residence(card_id, for_update=True)
             if residence is None or residence.moved_out_from is None:
@@ -98,6 +101,8 @@ class CaMoves:
                     residence, municipality=municipality, moved_in_at=self.ca.clock()
                 )
                 uow.pki.put_card_residence(residence)
+            if holder is not None:
+                uow.pki.put_holder(replace(holder, card_id=card_id, updated_at=self.ca.clock()))
             records = uow.pki.certificates_of_card(card_id)
             uow.commit()
         log.info("card %s: moved in at %s from %s", card_id, municipality, residence.moved_out_from)

@@ -24,7 +24,7 @@ from madoguchi.rules.revocation import RevocationReason, StatusChange
 from madoguchi.rules.validity import CertKind
 from madoguchi.services import ca_wire
 from madoguchi.services.domain import CaUnavailable, NotFound, Refused
-from madoguchi.services.ports import IssueOrder, UnitOfWork, UowFactory
+from madoguchi.services.ports import HolderRecord, IssueOrder, UnitOfWork, UowFactory
 
 log = logging.getLogger("madoguchi.ra")
 
@@ -181,10 +181,17 @@ class RemoteCa:
             {"planned_move_out": planned_move_out.isoformat()},
         )
 
-    def claim_move_in_in(self, uow: UnitOfWork, card_id: str) -> list[CertRecord]:
-        data = self._call("POST", f"/cards/{card_id}/move-in", {})
+    def claim_move_in_in(
+        self, uow: UnitOfWork, card_id: str, holder: HolderRecord | None = None
+    ) -> list[CertRecord]:
+        body = {"holder": ca_wire.holder_json(holder)} if holder is not None else {}
+        data = self._call("POST", f"/cards/{card_id}/move-in", body)
         records = [ca_wire.record_of(item) for item in data["certificates"]]
         uow.pki.add_certificates(
             [r for r in records if uow.pki.certificate(r.kind, r.serial) is None]
         )  # the registration authority's copies of what the old municipality had issued
         return records
+
+    # -- the holders of the CA operator's expiry notices (R-NAT-2) -----------------------------
+    def tell_holder(self, holder: HolderRecord) -> None:
+        self._call("PUT", f"/cards/{holder.card_id}/holder", ca_wire.holder_json(holder))

@@ -14,7 +14,8 @@ from madoguchi.pki.facts import HolderFacts
 from madoguchi.pki.records import CertRecord
 from madoguchi.rules.revocation import CertStatus, RevocationReason
 from madoguchi.rules.validity import CertKind
-from madoguchi.services.ports import CardResidence, IssueOrder, IssueRequest
+from madoguchi.services.domain import CardStatus, ResidentStatus
+from madoguchi.services.ports import CardResidence, HolderRecord, IssueOrder, IssueRequest
 
 API = "/ra/v1"
 
@@ -99,6 +100,7 @@ def order_json(order: IssueOrder) -> dict[str, Any]:
             }
             for r in order.requests
         ],
+        "holder": holder_json(order.holder) if order.holder is not None else None,
     }
 
 
@@ -125,7 +127,63 @@ def order_of(data: dict[str, Any], municipality: str) -> IssueOrder:
                 r.get("card_id"),
             )
         )
-    return IssueOrder(tuple(requests), municipality, str(data["idempotency_key"]))
+    holder = data.get("holder")
+    return IssueOrder(
+        tuple(requests),
+        municipality,
+        str(data["idempotency_key"]),
+        None if holder is None else holder_of(holder, municipality),
+    )
+
+
+#: what a holder record may say of the holder and of the card
+RESIDENT_STATUSES = frozenset(s.value for s in ResidentStatus)
+CARD_STATUSES = frozenset(s.value for s in CardStatus)
+
+
+def holder_json(holder: HolderRecord) -> dict[str, Any]:
+    """A holder as the counter tells it (the municipality is the caller's, not sent)."""
+    return {
+        "card_id": holder.card_id,
+        "resident_ref": holder.resident_ref,
+        "name": holder.name,
+        "postal_code": holder.postal_code,
+        "address": holder.address,
+        "card_expires": holder.card_expires.isoformat(),
+        "limited_by_stay": holder.limited_by_stay,
+        "resident_status": holder.resident_status,
+        "card_status": holder.card_status,
+    }
+
+
+def holder_of(data: dict[str, Any], municipality: str) -> HolderRecord:
+    """A holder as the CA service reads it, told by ``municipality``; ValueError, KeyError or
+    TypeError for anything malformed (422 ``malformed_request``)."""
+    holder = HolderRecord(
+        card_id=str(data["card_id"]),
+        municipality=municipality,
+        resident_ref=str(data["resident_ref"]),
+        name=str(data["name"]).strip(),
+        postal_code=str(data["postal_code"]),
+        address=str(data["address"]).strip(),
+        card_expires=date.fromisoformat(str(data["card_expires"])),
+        limited_by_stay=bool(data["limited_by_stay"]),
+        resident_status=str(data["resident_status"]),
+        card_status=str(data["card_status"]),
+    )
+    limits = (
+        (holder.card_id, 64),
+        (holder.resident_ref, 64),
+        (holder.name, 100),
+        (holder.address, 200),
+    )
+    if any(not text or len(text) > most for text, most in limits):
+        raise ValueError("a holder's field is empty or too long")
+    if len(holder.postal_code) > 8:
+        raise ValueError("postal code too long")
+    if holder.resident_status not in RESIDENT_STATUSES or holder.card_status not in CARD_STATUSES:
+        raise ValueError("unknown status")
+    return holder
 
 
 def residence_json(residence: CardResidence) -> dict[str, Any]:

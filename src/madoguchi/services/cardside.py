@@ -35,8 +35,9 @@ from madoguchi.rules.revocation import CertStatus, StatusChange, superseded_by_r
 from madoguchi.rules.validity import CertKind, card_expiry, certificate_expiry
 from madoguchi.services.domain import Card, CardStatus, Resident
 from madoguchi.services.failpoints import failpoint
+from madoguchi.services.holders import holder_record
 from madoguchi.services.ports import Clock, UnitOfWork, UowFactory
-from madoguchi.services.ports.ca import CertificateAuthority, IssueOrder, IssueRequest
+from madoguchi.services.ports.ca import CertificateAuthority, HolderRecord, IssueOrder, IssueRequest
 from madoguchi.services.reconcile import settled
 
 
@@ -206,6 +207,11 @@ class CardSide:
             facts=facts,
             replacing={k: jst_date(r.not_after) for k, r in old.items()},
             order_key=prepared.order_key,
+            holder=(  # the CA operator's notices (R-NAT-2): a CA service keeps the holder
+                holder_record(resident, card, self.ca.municipality)
+                if self.ca.separate_store
+                else None
+            ),
         )
         # the card file is written and fsynced now, before any row other terminals need is
         # locked (the issue sequences come lock-free from PostgreSQL sequences; the status,
@@ -267,6 +273,7 @@ def certify(
     facts: HolderFacts,
     replacing: dict[CertKind, date],
     order_key: str,
+    holder: HolderRecord | None = None,
 ) -> dict[CertKind, CertRecord]:
     """Have the CA sign the prepared keys of ``kinds`` with the expiry of R-VAL-1…3
     (``replacing``: the expiry of the certificate each replaces) and write the certificates
@@ -298,7 +305,7 @@ def certify(
             )
         )
     issued: dict[CertKind, CertRecord] = {}
-    order = IssueOrder(tuple(requests), ca.municipality, order_key)
+    order = IssueOrder(tuple(requests), ca.municipality, order_key, holder)
     for record in ca.issue_in(uow, order):  # both in one go: fewer statements, one request
         api.write_certificate(record.kind, record.der)
         api.write_ca_certificate(record.kind, ca.ca_certificate(record.kind))

@@ -21,6 +21,7 @@ from madoguchi.rules.stay import (
 from madoguchi.services.audit import Actor
 from madoguchi.services.counter_base import CounterBase
 from madoguchi.services.domain import Card, Refused, Resident, ResidentStatus
+from madoguchi.services.holders import tell_holders
 from madoguchi.services.ports import UnitOfWork
 from madoguchi.services.registry import active_card
 
@@ -106,6 +107,7 @@ class CounterStay(CounterBase):
                         "renew_certificates": change.renew_certificates,
                     },
                 )
+                tell_holders(self.ca, uow, resident_id)  # the card's new expiry (R-NAT-2)
                 uow.commit()
             return StayOutcome(updated, change, card.expires)
 
@@ -144,5 +146,6 @@ class CounterStay(CounterBase):
                         "to": new_expiry.isoformat(),
                     },
                 )
+                tell_holders(self.ca, uow, resident_id)  # the card's new expiry (R-NAT-2)
                 uow.commit()
             return StayOutcome(updated, change, card.expires)

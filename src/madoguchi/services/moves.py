@@ -20,6 +20,7 @@ from madoguchi.rules.dates import jst_date
 from madoguchi.rules.revocation import RegistryEvent
 from madoguchi.services.audit import Actor
 from madoguchi.services.domain import Card, CardStatus, Refused, Resident
+from madoguchi.services.holders import holder_record
 from madoguchi.services.ports import Clock, UowFactory
 from madoguchi.services.ports.ca import CertificateAuthority
 from madoguchi.services.registry import Change, EventOutcome, RegistryService
@@ -69,11 +70,12 @@ class Moves:
         with self.uow_factory() as uow:
             if uow.counter.card(card_id) is not None:
                 raise Refused("card_known", f"card {card_id} is already registered here")
-            records = self.ca.claim_move_in_in(uow, card_id)
             resident = self.registry.register(uow, resident, actor)
             card = Card(
                 card_id, resident.id, jst_date(self.clock()), card_expires, CardStatus.ACTIVE
             )
+            holder = holder_record(resident, card, self.ca.municipality)
+            records = self.ca.claim_move_in_in(uow, card_id, holder)
             uow.counter.add_card(card)
             uow.counter.append_audit(
                 at=self.clock(),

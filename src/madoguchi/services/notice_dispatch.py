@@ -25,7 +25,6 @@ from madoguchi.rules.notices import (
     BatchEvent,
     BatchState,
     CampaignState,
-    HolderAtDispatch,
     NoticeEvent,
     NoticeState,
     SuppressionReason,
@@ -36,21 +35,18 @@ from madoguchi.rules.notices import (
     suppression_reason,
 )
 from madoguchi.rules.offices import Office
-from madoguchi.rules.revocation import CertStatus
-from madoguchi.rules.validity import CertKind
 from madoguchi.services.audit import Actor, record
 from madoguchi.services.domain import (
     Batch,
     Campaign,
-    CardStatus,
     NotFound,
     Notice,
     NoticeItem,
     Refused,
-    ResidentStatus,
 )
 from madoguchi.services.failpoints import failpoint
-from madoguchi.services.ports import Clock, UnitOfWork, UowFactory
+from madoguchi.services.notice_books import HolderBook, ResidentsBook
+from madoguchi.services.ports import Clock, MunicipalityCounter, UnitOfWork, UowFactory
 from madoguchi.services.spreadsheet import SpreadsheetSafeWriter
 
 
@@ -68,6 +64,10 @@ class NoticeContent:
     office: Office
     deferred: bool = False  # a pause made it late: the letter apologises (R-NOTICE-3)
     postal_code: str = ""
+    #: the holder's municipality's counter, where to renew (national campaigns, R-NAT-2);
+    #: None: ``office``, this counter's own
+    renewal_counter: MunicipalityCounter | None = None
+    sender: str | None = None  # who sends the letter (the CA operator); None: the mayor
 
 
 class NoticePrinter(Protocol):
@@ -118,6 +118,9 @@ class NoticeDispatch:
         out_dir: Path,
         renewal_link: Callable[[str, date], str],
         office: Callable[[], Office],
+        *,
+        book: HolderBook | None = None,
+        sender: str | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
@@ -125,6 +128,8 @@ class NoticeDispatch:
         self.out_dir = out_dir
         self.renewal_link = renewal_link
         self.office = office
+        self.book: HolderBook = book or ResidentsBook()
+        self.sender = sender
 
     def _audit(self, uow: UnitOfWork, actor: Actor, action: str, detail: dict[str, object]) -> None:
         record(uow, self.clock(), actor, action, detail)
@@ -139,47 +144,32 @@ class NoticeDispatch:
     # -- dispatch ----------------------------------------------------------------------------
     def _check(self, uow: UnitOfWork, notice: Notice) -> SuppressionReason | None:
         """R-NOTICE-3: is the holder still to be told, right now?"""
-        resident = uow.counter.resident(notice.resident_id)
-        card = uow.counter.card(notice.card_id)
-        current = False
-        for item in notice.items:
-            if item.what == "card":
-                current |= card is not None and card.expires == item.expires
-            else:
-                rec = uow.pki.certificate(CertKind(item.what), int(item.serial or "0", 16))
-                current |= rec is not None and rec.status is CertStatus.GOOD
-        return suppression_reason(
-            HolderAtDispatch(
-                deceased=resident is None or resident.status is ResidentStatus.DECEASED,
-                moved_away=resident is not None and resident.status is ResidentStatus.MOVED_OUT,
-                card_valid=card is not None and card.status is CardStatus.ACTIVE,
-                noticed_expiries_still_current=current,
-            )
-        )
+        return suppression_reason(self.book.at_dispatch(uow, notice))
 
     def _content(
         self, uow: UnitOfWork, notice: Notice, today: date, office: Office
     ) -> NoticeContent:
-        resident = uow.counter.resident(notice.resident_id)
-        assert resident is not None
+        to = self.book.mail_to(uow, notice)
         last = max(i.expires for i in notice.items)
         url = (
             self.renewal_link(notice.card_id, notice.card_expires)
-            if needs_card_renewal_qr(notice.card_expires, last)
+            if self.book.renewal_links and needs_card_renewal_qr(notice.card_expires, last)
             else None
         )
         deferred = any(e.event == NoticeEvent.DEFER for e in uow.notices.events(notice.number))
         return NoticeContent(
             notice.number,
             today,
-            resident.name,
-            resident.address,
+            to.name,
+            to.address,
             notice.items,
             notice.card_expires,
             url,
             office,
             late_by_pause(deferred=deferred, first_expiry=notice.first_expiry, dispatched_on=today),
-            resident.postal_code,
+            to.postal_code,
+            renewal_counter=to.counter,
+            sender=self.sender,
         )
 
     def batch_dir(self, campaign_id: str) -> Path:
@@ -312,7 +302,16 @@ class NoticeDispatch:
         buf = io.StringIO()
         w = SpreadsheetSafeWriter(buf)  # no cell opens as a formula (issue 14, item 9)
         w.writerow(
-            ["number", "postal_code", "name", "address", "first_expiry", "items", "card_renewal_qr"]
+            [
+                "number",
+                "postal_code",
+                "name",
+                "address",
+                "first_expiry",
+                "items",
+                "card_renewal_qr",
+                "municipality",  # the counter the letter names (national campaigns), or ""
+            ]
         )
         for c in kept:
             w.writerow(
@@ -324,6 +323,7 @@ class NoticeDispatch:
                     min(i.expires for i in c.items).isoformat(),
                     " ".join(f"{i.what}:{i.expires.isoformat()}" for i in c.items),
                     "yes" if c.card_renewal_url else "no",
+                    c.renewal_counter.municipality if c.renewal_counter else "",
                 ]
             )
         tmp_csv = csv_path.with_suffix(".csv.tmp")

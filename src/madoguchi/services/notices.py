@@ -94,7 +94,7 @@ class NoticeService(NoticeDispatch):
                     window_to=max(last, campaign.window_to),
                 )
                 uow.notices.update_campaign(campaign)
-            candidates = without_stay_expiries(uow.notices.candidates(first, last))
+            candidates = without_stay_expiries(self.book.candidates(uow, first, last))
             known = uow.notices.noticed_cards(cid, [c.card_id for c in candidates])
             new = sorted(
                 (c for c in candidates if c.card_id not in known),

@@ -13,6 +13,9 @@ operator (`madoguchi ca revoke`, on the CA's host) any.
 
 from __future__ import annotations
 
+import logging
+from dataclasses import replace
+
 from madoguchi.pki.errors import UnknownCertificate
 from madoguchi.pki.records import CertRecord
 from madoguchi.rules.municipality import may_change_status
@@ -22,7 +25,9 @@ from madoguchi.services.ca import CaService
 from madoguchi.services.ca_moves import CaMoves, current_municipality
 from madoguchi.services.domain import NotFound, Refused
 from madoguchi.services.failpoints import failpoint
-from madoguchi.services.ports import IssueOrder
+from madoguchi.services.ports import HolderRecord, IssueOrder, UnitOfWork
+
+log = logging.getLogger("madoguchi.ra_desk")
 
 
 class RaDesk:
@@ -43,6 +48,8 @@ class RaDesk:
     def issue(self, order: IssueOrder) -> list[CertRecord]:
         with self.ca.uow_factory() as uow:
             records = self.ca.issue_order_in(uow, order)
+            if order.holder is not None:
+                self._put_holder(uow, order.holder, refuse=False)
             failpoint("ra.issue.before_commit")  # the fault tests kill the CA here (issue 17)
             uow.commit()
         failpoint("ra.issue.after_commit")  # signed and committed, not yet answered
@@ -77,6 +84,33 @@ class RaDesk:
             )
             uow.commit()
         return updated
+
+    def tell_holder(self, holder: HolderRecord) -> None:
+        """The card's municipality tells the CA its holder's name, address and card now
+        (R-NAT-2): what the CA operator's expiry notices are planned from and checked
+        against."""
+        with self.ca.uow_factory() as uow:
+            if not uow.pki.certificates_of_card(holder.card_id):
+                raise NotFound(
+                    "card_unknown_at_ca", f"the CA issued nothing onto card {holder.card_id}"
+                )
+            self._put_holder(uow, holder, refuse=True)
+            uow.commit()
+
+    def _put_holder(self, uow: UnitOfWork, holder: HolderRecord, *, refuse: bool) -> None:
+        """Record the holder when the teller is the card's current municipality; otherwise
+        refuse (``refuse``) or leave the CA's record as it is (an order: the certificates
+        are signed all the same, the notices stay with the card's municipality)."""
+        now_at, _ = current_municipality(uow, holder.card_id)
+        if now_at != holder.municipality:
+            if refuse:
+                raise Refused(
+                    "not_your_card",
+                    f"card {holder.card_id} is not a resident's of {holder.municipality}",
+                )
+            log.info("card %s: holder from %s not recorded", holder.card_id, holder.municipality)
+            return
+        uow.pki.put_holder(replace(holder, updated_at=self.ca.clock()))
 
     def status(self, kind: CertKind, serial: int) -> CertRecord:
         record = self.ca.certificate(kind, serial)

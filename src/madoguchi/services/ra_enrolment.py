@@ -190,11 +190,20 @@ class RaEnrolment:
         return number
 
     # -- the registration authorities ---------------------------------------------------------
-    def enroll(self, municipality: str, name: str, out: Path, address: str = "") -> EnrolledRa:
+    def enroll(
+        self,
+        municipality: str,
+        name: str,
+        out: Path,
+        address: str = "",
+        *,
+        phone: str = "",
+        hours: str = "",
+    ) -> EnrolledRa:
         """A client certificate and key for one municipality's counter, with the trust
         anchor of the service's TLS certificate, written to ``out``. The municipality's
-        counter as the CA's letters name it (R-NAT-2) is recorded at its first enrolment, and
-        replaced by a later one that gives ``address``."""
+        counter as the CA's letters name it (R-NAT-2: name, address, phone, hours) is recorded
+        at its first enrolment, and replaced by a later one that gives ``address``."""
         code = municipality_code(municipality)
         name = name.strip()
         if not name or len(name) > 100:
@@ -210,14 +219,19 @@ class RaEnrolment:
             cert.not_valid_after_utc,
             None,
         )
-        address = address.strip()
-        if len(address) > 200:
-            raise Refused("invalid_ra_address", "the counter's address is up to 200 characters")
+        address, phone, hours = address.strip(), phone.strip(), hours.strip()
+        if len(address) > 200 or len(phone) > 40 or len(hours) > 100:
+            raise Refused(
+                "invalid_ra_address",
+                "the counter's address, phone and hours are up to 200, 40 and 100 characters",
+            )
         with self.uow_factory() as uow:
             uow.pki.add_ra_credential(credential)
             known = {m.municipality for m in uow.pki.municipality_counters()}
             if address or code not in known:
-                uow.pki.put_municipality_counter(MunicipalityCounter(code, name, address))
+                uow.pki.put_municipality_counter(
+                    MunicipalityCounter(code, name, address, phone, hours)
+                )
             uow.commit()
         out.mkdir(parents=True, exist_ok=True, mode=0o700)
         key_pem = key.private_bytes(

@@ -27,6 +27,7 @@ from madoguchi.rules.revocation import (
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.audit import Actor
 from madoguchi.services.domain import Card, CardStatus, NotFound, Refused, Resident, ResidentStatus
+from madoguchi.services.holders import tell_holders
 from madoguchi.services.ports import Clock, ReadOnlyUnitOfWork, UnitOfWork, UowFactory
 from madoguchi.services.ports.ca import CertificateAuthority
 
@@ -171,6 +172,7 @@ class RegistryService:
                             uow, record.kind, record.serial, StatusChange.REVOKE, reason
                         )
                     )
+        tell_holders(self.ca, uow, resident.id)  # R-NAT-2: the CA operator's notices
         uow.counter.append_audit(
             at=now,
             clerk=actor.clerk,

@@ -160,7 +160,11 @@ class CaRequests:
     # -- the municipalities' counters (R-NAT-2) ---------------------------------------------
     def municipality_counters(self) -> list[MunicipalityCounter]:
         rows = self.session.scalars(select(CaMunicipalityRow).order_by(CaMunicipalityRow.code))
-        return [MunicipalityCounter(r.code, r.name, r.address) for r in rows]
+        return [_counter(r) for r in rows]
+
+    def municipality_counter(self, code: str) -> MunicipalityCounter | None:
+        row = self.session.get(CaMunicipalityRow, code)
+        return _counter(row) if row is not None else None
 
     def put_municipality_counter(self, counter: MunicipalityCounter) -> None:
         row = self.session.get(CaMunicipalityRow, counter.municipality)
@@ -168,7 +172,12 @@ class CaRequests:
             row = CaMunicipalityRow(code=counter.municipality)
             self.session.add(row)
         row.name, row.address = counter.name, counter.address
+        row.phone, row.hours = counter.phone, counter.hours
         self.session.flush()
+
+
+def _counter(row: CaMunicipalityRow) -> MunicipalityCounter:
+    return MunicipalityCounter(row.code, row.name, row.address, row.phone, row.hours)
 
 
 def _residence(row: CaCardResidenceRow) -> CardResidence:

@@ -198,3 +198,24 @@ class CaMunicipalityRow(Base):
     code: Mapped[str] = mapped_column(String(6), primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     address: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    hours: Mapped[str] = mapped_column(String(100), default="", server_default="")
+
+
+class CaHolderRow(Base):
+    """The CA operator's record of a card's holder, for the expiry notices (R-NAT-2): what
+    the holder's municipality told with the issuance order, a registry change or a move-in."""
+
+    __tablename__ = "ca_holders"
+    __table_args__ = (Index("ix_ca_holders_card_expires", "card_expires"),)
+    card_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    municipality: Mapped[str] = mapped_column(String(6))
+    resident_ref: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(100))
+    postal_code: Mapped[str] = mapped_column(String(8))
+    address: Mapped[str] = mapped_column(String(200))
+    card_expires: Mapped[date] = mapped_column(Date)
+    limited_by_stay: Mapped[bool] = mapped_column(Boolean, default=False)
+    resident_status: Mapped[str] = mapped_column(String(16))
+    card_status: Mapped[str] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

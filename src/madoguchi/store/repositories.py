@@ -16,6 +16,7 @@ from madoguchi.pki.records import CertRecord, serial_hex
 from madoguchi.rules.revocation import CertStatus, RevocationReason
 from madoguchi.rules.validity import CertKind
 from madoguchi.services.domain import CachedOcsp, StoredAuthority, StoredResponder
+from madoguchi.store.ca_holders import CaHolders
 from madoguchi.store.ca_requests import CaRequests
 from madoguchi.store.models import (
     AuthorityRow,
@@ -113,7 +114,7 @@ def _record(row: CertificateRow) -> CertRecord:
     )
 
 
-class PkiRepository(CaRequests):
+class PkiRepository(CaRequests, CaHolders):
     """Authorities, responders, certificates, counters, CRLs and cached OCSP answers."""
 
     def __init__(self, session: Session) -> None:

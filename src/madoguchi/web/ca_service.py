@@ -2,7 +2,8 @@
 
 - The RA API (``/ra/v1``, HTTPS with mutual TLS; web/ca_tls.py): what the municipalities'
   counters ask of the CA — issue, hold and revoke, a certificate's status, a card's
-  certificates, the CA certificates, a card's move-out and move-in (R-NAT-3). The caller is the municipality of the client
+  certificates, the CA certificates, a card's move-out and move-in (R-NAT-3), its holder
+  for the CA operator's expiry notices (R-NAT-2). The caller is the municipality of the client
   certificate the handshake verified (the CA's own record of it, by serial). JSON; an error
   is ``{"detail": code}`` with the status of web/errors.py.
 - The public application (plain HTTP): OCSP (RFC 6960, RFC 5019 GET), the CRLs and the CA
@@ -29,6 +30,7 @@ from madoguchi.rules.revocation import RevocationReason, StatusChange
 from madoguchi.rules.validity import CertKind
 from madoguchi.services import ca_wire
 from madoguchi.services.domain import ServiceError
+from madoguchi.services.ports import HolderRecord
 from madoguchi.services.ra_desk import RaDesk
 from madoguchi.web import pki_routes
 from madoguchi.web.errors import code_of, status_of
@@ -59,6 +61,22 @@ def _serial(text: str) -> int:
         return int(text, 16)
     except ValueError:
         raise HTTPException(status_code=422, detail="invalid_serial") from None
+
+
+def _holder(data: object, municipality: str, card_id: str) -> HolderRecord | None:
+    """A holder record of the body (None when there is none); 422 when malformed or about
+    another card than the path's."""
+    if data is None:
+        return None
+    try:
+        if not isinstance(data, dict):
+            raise TypeError("a holder is an object")
+        holder = ca_wire.holder_of(data, municipality)
+    except (KeyError, ValueError, TypeError):
+        raise HTTPException(status_code=422, detail="malformed_request") from None
+    if holder.card_id != card_id:
+        raise HTTPException(status_code=422, detail="malformed_request")
+    return holder
 
 
 def create_ra_app(container: Container) -> FastAPI:
@@ -153,10 +171,27 @@ def create_ra_app(container: Container) -> FastAPI:
         return {"residence": ca_wire.residence_json(residence)}
 
     @app.post(api + "/cards/{card_id}/move-in")
-    def move_in(request: Request, card_id: str) -> dict[str, Any]:
+    def move_in(
+        request: Request,
+        card_id: str,
+        body: dict[str, Any] = Body(default_factory=dict),  # noqa: B008
+    ) -> dict[str, Any]:
         municipality = caller(request)
-        records = desk.moves.move_in(municipality, card_id)
+        holder = _holder(body.get("holder"), municipality, card_id)
+        records = desk.moves.move_in(municipality, card_id, holder)
         return {"certificates": [ca_wire.record_json(r) for r in records]}
+
+    @app.put(api + "/cards/{card_id}/holder")
+    def holder(
+        request: Request,
+        card_id: str,
+        body: dict[str, Any] = Body(...),  # noqa: B008
+    ) -> dict[str, Any]:
+        told = _holder(body, caller(request), card_id)
+        if told is None:
+            raise HTTPException(status_code=422, detail="malformed_request")
+        desk.tell_holder(told)
+        return {"card_id": card_id}
 
     @app.get(api + "/ca/{kind}")
     def ca_certificate(request: Request, kind: str) -> dict[str, Any]:

@@ -108,6 +108,7 @@ def router() -> APIRouter:
                 "result": result,
                 "result_campaign": by_id.get(result["campaign"]) if result else None,
                 "form": {k: request.query_params.get(k, "") for k in ("from", "to")},
+                "by_ca_operator": request.app.state.container.remote_ca,  # R-NAT-2
             },
         )
 

@@ -20,6 +20,7 @@ from madoguchi.rules.revocation import RevocationReason, StatusChange
 from madoguchi.rules.validity import CertKind
 
 if TYPE_CHECKING:
+    from madoguchi.services.domain import Candidate
     from madoguchi.services.ports import UnitOfWork
 
 
@@ -37,16 +38,42 @@ class IssueRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class HolderRecord:
+    """What the CA operator keeps of a card's holder to send the expiry notices (R-NAT-2):
+    the mailing name and address, the card's expiry and state, as the holder's municipality
+    told them — with each issuance order, each registry change and each move-in (the copy of
+    the 本人確認情報 that J-LIS holds). ``municipality`` is the telling municipality's code,
+    taken by the CA from the caller's credential, never from the request.
+
+    ``resident_status``: ``resident``, ``moved_out`` (awaiting a move-in elsewhere) or
+    ``deceased``; ``card_status``: the counter's card status (``active``, ``lost``, …)."""
+
+    card_id: str
+    municipality: str
+    resident_ref: str
+    name: str
+    postal_code: str
+    address: str
+    card_expires: date
+    limited_by_stay: bool
+    resident_status: str
+    card_status: str
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class IssueOrder:
     """What a registration authority asks the CA to sign for one card, in one go.
 
     ``municipality`` is the asking municipality's 全国地方公共団体コード (R-NAT-1);
     ``idempotency_key`` names the order: the CA answers a repeated key with the certificates
-    it signed the first time."""
+    it signed the first time. ``holder``: what the CA keeps to send the holder the expiry
+    notices (a counter's resident; None for a test card)."""
 
     requests: tuple[IssueRequest, ...]
     municipality: str
     idempotency_key: str
+    holder: HolderRecord | None = None  # for the CA operator's expiry notices (R-NAT-2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +148,20 @@ class MunicipalityCounter:
     a holder of that municipality renews. From ``ca enroll-ra --name … [--address …]``."""
 
     municipality: str
-    name: str
+    name: str  # 帯広市 戸籍住民課: the municipality's name, then the desk
     address: str
+    phone: str = ""
+    hours: str = ""  # 8時45分〜17時30分（土日祝日・年末年始を除く）
+
+    @property
+    def city(self) -> str:
+        """The municipality's name (帯広市): the name's first word."""
+        return self.name.split()[0] if self.name.split() else self.municipality
+
+    @property
+    def desk(self) -> str:
+        """The desk after the municipality's name (戸籍住民課), or ""."""
+        return self.name[len(self.city) :].strip()
 
 
 class CertificateAuthority(Protocol):
@@ -174,10 +213,19 @@ class CertificateAuthority(Protocol):
     def notify_move_out(self, card_id: str, planned_move_out: date) -> None:
         """Tell the CA that the card's holder moved out of this municipality (R-NAT-3)."""
 
-    def claim_move_in_in(self, uow: UnitOfWork, card_id: str) -> list[CertRecord]:
+    def claim_move_in_in(
+        self, uow: UnitOfWork, card_id: str, holder: HolderRecord | None = None
+    ) -> list[CertRecord]:
         """Register a card that moved in from another municipality: this municipality
-        becomes its current one at the CA; the card's certificates (the CA's answer) are
-        recorded in ``uow`` as the registration authority's copies."""
+        becomes its current one at the CA (and ``holder`` the CA's record of its holder); the
+        card's certificates (the CA's answer) are recorded in ``uow`` as the registration
+        authority's copies."""
+
+    def tell_holder(self, holder: HolderRecord) -> None:
+        """Tell the CA the holder's name, address and card as the registry has them now
+        (R-NAT-2: the CA operator sends the expiry notices). Only the card's current
+        municipality may; a CA in this process needs nothing (the counter's records are
+        the CA's)."""
 
 
 class IntentReader(Protocol):
@@ -233,6 +281,16 @@ class CaRequestReader(Protocol):
     def municipality_counters(self) -> list[MunicipalityCounter]:
         """The municipalities' counters the CA knows, by code."""
 
+    def municipality_counter(self, code: str) -> MunicipalityCounter | None:
+        """One municipality's counter (None: never enrolled)."""
+
+    def holder(self, card_id: str, *, for_update: bool = False) -> HolderRecord | None:
+        """The CA's record of a card's holder (None: never told)."""
+
+    def holder_candidates(self, first: date, last: date) -> list[Candidate]:
+        """R-NOTICE-1 at the CA: the cards, with a holder record of a resident and a card in
+        use, whose good certificates or whose card expire in ``[first, last]``."""
+
 
 class CaRequestRepo(CaRequestReader, Protocol):
     def add_answered_order(self, order: AnsweredOrder, at: datetime) -> None:
@@ -256,6 +314,9 @@ class CaRequestRepo(CaRequestReader, Protocol):
     def put_municipality_counter(self, counter: MunicipalityCounter) -> None:
         """Record (insert or replace) a municipality's counter."""
 
+    def put_holder(self, holder: HolderRecord) -> None:
+        """Record (insert or replace) the CA's record of a card's holder."""
+
 
 __all__ = [
     "AnsweredOrder",
@@ -263,6 +324,7 @@ __all__ = [
     "CaRequestRepo",
     "CardResidence",
     "CertificateAuthority",
+    "HolderRecord",
     "IntentReader",
     "IntentRepo",
     "IssueIntent",
