@@ -28,8 +28,13 @@ wait_for() {
 
 if [ ! -f "$DATA/ca/madoguchi.db" ]; then
   ca ca init
-  ca ca enroll-ra --municipality 012076 --name "帯広市 戸籍住民課" --out "$DATA/ra-012076"
-  ca ca enroll-ra --municipality 011002 --name "札幌市 市民課" --out "$DATA/ra-011002"
+  # the counters as the CA operator's expiry notices name them (R-NAT-2)
+  ca ca enroll-ra --municipality 012076 --name "帯広市 戸籍住民課" --out "$DATA/ra-012076" \
+    --address "〒080-8670 帯広市西5条南7丁目1番地" --phone 0155-65-4234 \
+    --hours "8時45分〜17時30分（土日祝日・年末年始を除く）"
+  ca ca enroll-ra --municipality 011002 --name "札幌市 市民課" --out "$DATA/ra-011002" \
+    --address "〒060-8611 札幌市中央区北1条西2丁目" --phone 011-211-2111 \
+    --hours "8時45分〜17時15分（土日祝日・年末年始を除く）"
 else
   echo "the CA service's data already in $DATA/ca (delete $DATA to start afresh)"
 fi
@@ -87,5 +92,9 @@ A move from 帯広市 to 札幌市 with the card kept (docs/national.md, "Moves"
   (the counter's settings as above) $M registry move-out --resident R… --planned YYYY-MM-DD
   (札幌市's) $M registry move-in --card-id VC… --card-file $DATA/counter-012076/cards/VC….card …
   MADOGUCHI_DATA_DIR=$DATA/ca $M ca run-deadlines      # daily: 30 days without a move-in
+The expiry notices are the CA operator's, for every municipality's holders (R-NAT-2;
+docs/national.md, "Expiry notices"):
+  MADOGUCHI_DATA_DIR=$DATA/ca $M ca notices plan --from YYYY-MM-DD --to YYYY-MM-DD --campaign N
+  MADOGUCHI_DATA_DIR=$DATA/ca $M ca notices dispatch --campaign N   # PDF + CSV in $DATA/ca/notices/
 MSG
 wait
