@@ -147,3 +147,20 @@ def test_clerks_record_and_see_returned_notices(fresh: Container) -> None:
         "/staff/notices/returned", "/staff/notices/returned", {"number": sent.number}
     )
     assert "送付していません" in r.text  # recorded once
+
+
+def test_a_counter_of_a_ca_service_leaves_the_notices_to_the_ca_operator(
+    fresh: Container,
+) -> None:
+    """R-NAT-2: with a CA service the CA operator sends the notices; the supervisor's page
+    says so instead of the planning form, and a plan sent anyway is refused in Japanese."""
+    settings = fresh.settings.model_copy(update={"ca_url": "https://127.0.0.1:9"})
+    b = browser(Container(settings, fresh.clock).start(ca=False))
+    b.login("supervisor")
+    page = b.get("/staff/supervisor/notices").text
+    assert has_testid(page, "by-ca-operator") and "認証局の運用者" in page
+    assert 'action="/staff/supervisor/notices/plan"' not in page
+    refused = b.post_form("/staff/supervisor/notices", "/staff/supervisor/notices/plan", {})
+    assert "認証局の運用者が全国の所持者に送付します" in refused.text
+    with fresh.uow.read_only() as uow:
+        assert uow.notices.campaigns() == []  # nothing planned
