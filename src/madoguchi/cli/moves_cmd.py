@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from madoguchi.cli.common import DataDirOpt, JsonOpt, handled, parse_date, with_ca
+from madoguchi.cli.common import DataDirOpt, JsonOpt, container, handled, parse_date, with_ca
 from madoguchi.cli.output import emit
 from madoguchi.rules.dates import format_japanese_with_western
 from madoguchi.services.audit import Actor
@@ -117,6 +117,16 @@ def cmd_move_in(
 def cmd_run_deadlines(data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
     """転出予定日から30日以内に転入がないカードの利用者証明用電子証明書を失効させます（認証局、毎日実行）"""
     with handled(json):
+        if container(data_dir).remote_ca:  # a counter of a CA service: the CA's host runs the rule
+            emit(
+                {"lapsed": [], "skipped": "ca_service_elsewhere"},
+                json_mode=json,
+                title="転入期限の確認（R-REV-2、R-NAT-3）",
+                rows=[
+                    ("結果", "この窓口の認証局は認証局サービスです。転入期限は認証局で確認します")
+                ],
+            )
+            return
         lapsed = with_ca(data_dir).ca_moves.run_deadlines()
     rows = [
         {

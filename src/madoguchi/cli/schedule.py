@@ -5,8 +5,10 @@ generated from it (``madoguchi systemd-units``; a test fails when the checked-in
 and checks every OnCalendar against systemd's own calendar), and ``madoguchi run-periodic``
 runs the same jobs on the same schedule in one loop, for machines without systemd.
 
-The reconciliation of open issuance intents (issue 17, ``madoguchi reconcile``) is a row
-too; `madoguchi serve` of a counter with a CA service also runs it in-process
+The CA service's 30-day rule of the moves (``madoguchi ca run-deadlines``, R-NAT-3) is a row:
+on a counter of a CA service it does nothing (the CA's host runs it), on an embedded counter
+it finds no move told to a CA. The reconciliation of open issuance intents (issue 17,
+``madoguchi reconcile``) is a row too; `madoguchi serve` of a counter with a CA service also runs it in-process
 (MADOGUCHI_RECONCILE_SECONDS): both are safe together (each intent is settled under its
 card's row lock, once).
 """
@@ -87,6 +89,12 @@ JOBS: tuple[Job, ...] = (
         "revoke auth certificates whose holder's move-in is overdue (R-REV-2)",
         ("registry", "move-in-deadline", "--json"),
         Calendar(minutes=(10,), hours=(0,)),
+    ),
+    Job(
+        "ca-deadlines",
+        "at the CA: revoke auth certificates of cards moved out and not moved in (R-NAT-3)",
+        ("ca", "run-deadlines", "--json"),
+        Calendar(minutes=(15,), hours=(0,)),
     ),
     Job(
         "reconcile",

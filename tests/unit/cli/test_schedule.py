@@ -54,6 +54,7 @@ def test_a_simulated_day_runs_each_job_as_often_as_its_calendar_says() -> None:
         "ocsp-export": 96,
         "audit-checkpoint": 24,
         "move-in-deadline": 1,
+        "ca-deadlines": 1,
         "reconcile": 96,
         "backup": 1,
     }
