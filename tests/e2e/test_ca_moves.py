@@ -237,6 +237,11 @@ def test_the_registry_commands_move_a_card(service: CaService, tmp_path: Path) -
     env_a = {**service.env(OBIHIRO, tmp_path / "obihiro"), **keys}
     env_b = {**service.env(SAPPORO, tmp_path / "sapporo"), **keys}
     planned = _ca_today().isoformat()
+    # the daily timer's `ca run-deadlines` on a counter of a CA service: nothing (the CA's)
+    assert madoguchi_json("ca", "run-deadlines", env=env_a) == {
+        "lapsed": [],
+        "skipped": "ca_service_elsewhere",
+    }
     out = madoguchi_json(
         "registry", "move-out", "--resident", r.id, "--planned", planned, env=env_a
     )
