@@ -46,6 +46,7 @@ def test_run_periodic_once_runs_every_job(world: dict[str, Any]) -> None:
             "ocsp-export",
             "audit-checkpoint",
             "move-in-deadline",
+            "ca-deadlines",
             "reconcile",
             "backup",
         ],
