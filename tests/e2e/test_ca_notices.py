@@ -20,6 +20,8 @@ from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
+from sqlalchemy import delete
+
 from madoguchi.bootstrap import Container, build
 from madoguchi.config import Settings
 from madoguchi.rules.cases import CaseKind, CaseState
@@ -30,6 +32,7 @@ from madoguchi.rules.revocation import RegistryEvent
 from madoguchi.rules.validity import card_expiry
 from madoguchi.services.domain import Resident, ResidentStatus
 from madoguchi.services.registry import new_resident_id
+from madoguchi.store.models import CaHolderRow
 from tests.e2e import test_ca_service as ca_service_tests
 from tests.e2e.test_ca_moves import _counter, _sapporo_resident
 from tests.e2e.test_ca_service import (
@@ -201,3 +204,22 @@ def test_the_ca_operator_plans_and_sends_the_notices_of_every_municipality(
 def _card_expires(c: Container, r: Resident) -> date:
     with c.uow.read_only() as uow:
         return uow.counter.cards_of(r.id)[-1].expires
+
+
+def test_a_counter_tells_the_ca_the_holders_it_did_not_know(
+    service: CaService, tmp_path: Path
+) -> None:
+    """`madoguchi registry tell-ca` (once, after the upgrade to migration 0014): the holders of
+    every card the CA issued onto, so that cards issued before get their national notices."""
+    obihiro = _counter(service, OBIHIRO, tmp_path / "obihiro")
+    r = _holder(obihiro, "移行 八郎", "北海道帯広市西5条南7丁目1番地", "080-0015")
+    card_id = _card_id(obihiro, r)
+    ca_store = build(Settings(data_dir=service.data_dir)).start(ca=False)
+    with ca_store.uow() as uow:  # as before migration 0014: the CA knows no holder
+        uow.session.execute(delete(CaHolderRow).where(CaHolderRow.card_id == card_id))
+        uow.commit()
+    told = madoguchi_json("registry", "tell-ca", env=service.env(OBIHIRO, tmp_path / "obihiro"))
+    assert (told["residents"], told["cards"], told["ca_service"]) == (1, 1, True)
+    with ca_store.uow.read_only() as uow:
+        holder = uow.pki.holder(card_id)
+    assert holder is not None and holder.municipality == OBIHIRO and holder.name == r.name

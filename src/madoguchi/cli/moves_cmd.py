@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from madoguchi.cli.common import DataDirOpt, JsonOpt, container, handled, parse_date, with_ca
+from madoguchi.cli.common import (
+    DataDirOpt,
+    JsonOpt,
+    container,
+    handled,
+    parse_date,
+    with_ca,
+    with_store,
+)
 from madoguchi.cli.output import emit
 from madoguchi.rules.dates import format_japanese_with_western
 from madoguchi.services.audit import Actor
@@ -192,9 +200,30 @@ def cmd_municipalities(data_dir: DataDirOpt = None, json: JsonOpt = False) -> No
     )
 
 
+def cmd_tell_ca(data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
+    """認証局に、この窓口の住民のカードの所持者の記録（有効期限通知書の送付先）を送ります（移行時に1回）"""
+    from madoguchi.services.holders import tell_every_holder
+
+    with handled(json):
+        c = with_store(data_dir)
+        residents, cards = tell_every_holder(c.ca_port, c.uow)
+    emit(
+        {"residents": residents, "cards": cards, "ca_service": c.remote_ca},
+        json_mode=json,
+        title="認証局への所持者の記録の送付（R-NAT-2）",
+        rows=[
+            ("住民", f"{residents} 人"),
+            ("送ったカード", f"{cards} 枚"),
+        ]
+        if c.remote_ca
+        else [("結果", "この窓口の認証局は同じプロセスです。送るものはありません")],
+    )
+
+
 def register_registry(app: typer.Typer) -> None:
     app.command("move-out")(cmd_move_out)
     app.command("move-in")(cmd_move_in)
+    app.command("tell-ca")(cmd_tell_ca)
 
 
 def register_ca(ca: typer.Typer) -> None:

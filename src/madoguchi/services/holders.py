@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 
 from madoguchi.services.domain import Card, Refused, Resident
-from madoguchi.services.ports import HolderRecord, ReadOnlyUnitOfWork
+from madoguchi.services.ports import HolderRecord, ReadOnlyUnitOfWork, UowFactory
 from madoguchi.services.ports.ca import CertificateAuthority
 
 log = logging.getLogger("madoguchi.holders")
@@ -58,3 +58,18 @@ def tell_holders(ca: CertificateAuthority, uow: ReadOnlyUnitOfWork, resident_id:
             continue
         told += 1
     return told
+
+
+def tell_every_holder(ca: CertificateAuthority, uow_factory: UowFactory) -> tuple[int, int]:
+    """Tell a CA service the holder of every card of this counter it issued onto (`madoguchi
+    registry tell-ca`: once after an upgrade to migration 0014, whose CA had no holders yet;
+    idempotent). Returns (residents, cards told)."""
+    if not ca.separate_store:
+        return 0, 0
+    with uow_factory.read_only() as uow:
+        ids = uow.counter.residents_with_certificates()
+    told = 0
+    for resident_id in ids:
+        with uow_factory.read_only() as uow:
+            told += tell_holders(ca, uow, resident_id)
+    return len(ids), told

@@ -31,6 +31,7 @@ from madoguchi.store.counter_models import (
     ResidentRow,
 )
 from madoguchi.store.issue_intents import IssueIntents
+from madoguchi.store.models import CertificateRow
 
 
 def _escape_like(text: str) -> str:
@@ -231,6 +232,16 @@ class CounterRepository(AuditLog, IssueIntents):
                 select(CardRow).where(CardRow.resident_id == resident_id).order_by(CardRow.created)
             )
         ]
+
+    def residents_with_certificates(self) -> list[str]:
+        return list(
+            self.session.scalars(
+                select(CardRow.resident_id)
+                .join(CertificateRow, CertificateRow.card_id == CardRow.id)
+                .distinct()
+                .order_by(CardRow.resident_id)
+            )
+        )
 
     def update_card(self, c: Card) -> Card:
         res = self.session.execute(

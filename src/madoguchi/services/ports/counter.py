@@ -29,6 +29,9 @@ class CounterReader(IntentReader, Protocol):
     def cards_of(self, resident_id: str) -> list[Card]:
         """A resident's cards, oldest first."""
 
+    def residents_with_certificates(self) -> list[str]:
+        """The ids of the residents with a card the CA issued onto, in id order."""
+
     def case(self, case_id: str) -> Case | None:
         """One case."""
 
