@@ -202,11 +202,9 @@ def cmd_municipalities(data_dir: DataDirOpt = None, json: JsonOpt = False) -> No
 
 def cmd_tell_ca(data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
     """認証局に、この窓口の住民のカードの所持者の記録（有効期限通知書の送付先）を送ります（移行時に1回）"""
-    from madoguchi.services.holders import tell_every_holder
-
     with handled(json):
         c = with_store(data_dir)
-        residents, cards = tell_every_holder(c.ca_port, c.uow)
+        residents, cards = c.moves.tell_ca()
     emit(
         {"residents": residents, "cards": cards, "ca_service": c.remote_ca},
         json_mode=json,

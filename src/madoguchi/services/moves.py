@@ -20,7 +20,7 @@ from madoguchi.rules.dates import jst_date
 from madoguchi.rules.revocation import RegistryEvent
 from madoguchi.services.audit import Actor
 from madoguchi.services.domain import Card, CardStatus, Refused, Resident
-from madoguchi.services.holders import holder_record
+from madoguchi.services.holders import holder_record, tell_every_holder
 from madoguchi.services.ports import Clock, UowFactory
 from madoguchi.services.ports.ca import CertificateAuthority
 from madoguchi.services.registry import Change, EventOutcome, RegistryService
@@ -91,3 +91,8 @@ class Moves:
             )
             uow.commit()
         return MovedIn(resident, card, tuple(records))
+
+    def tell_ca(self) -> tuple[int, int]:
+        """Tell a CA service the holder of every card it issued onto (`madoguchi registry
+        tell-ca`, R-NAT-2): (residents, cards told)."""
+        return tell_every_holder(self.ca, self.uow_factory)
