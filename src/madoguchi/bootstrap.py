@@ -305,10 +305,7 @@ class Container:
     def notices(self) -> NoticeService:
         from madoguchi.letters.build import notice_printer
 
-        site, settings = self.site, self.settings
-
-        def office() -> Office:
-            return next(o for o in site.offices() if o.handles_certificates)
+        settings = self.settings
 
         def link(card_id: str, expires: date) -> str:
             return self.card_renewal.link(settings.public_base_url, card_id, expires)
@@ -319,7 +316,7 @@ class Container:
             notice_printer(settings.ca_locality_city),
             settings.data_dir / "notices",
             link,
-            office,
+            self._certificate_office,
             book=ResidentsBook(by_ca_operator=self.remote_ca),
         )
 
@@ -334,17 +331,20 @@ class Container:
         org = self.authorities[CertKind.SIGN].cert.subject.get_attributes_for_oid(
             NameOID.ORGANIZATION_NAME
         )
-        sender = operator_name(str(org[0].value) if org else self.settings.ca_organization)
         return NoticeService(
             self.uow,
             self.clock,
             notice_printer(self.settings.ca_locality_city),
             self.settings.data_dir / "notices",
             lambda card_id, expires: "",  # no card-renewal QR code (NationalBook)
-            lambda: next(o for o in self.site.offices() if o.handles_certificates),
+            self._certificate_office,
             book=NationalBook(),
-            sender="\n".join(sender),
+            sender=operator_name(str(org[0].value) if org else self.settings.ca_organization),
         )
+
+    def _certificate_office(self) -> Office:
+        """The office that handles certificates (R-PROC-0), as configured now."""
+        return next(o for o in self.site.offices() if o.handles_certificates)
 
     @cached_property
     def checkpoints(self) -> CheckpointService:

@@ -125,7 +125,8 @@ def cmd_move_in(
 def cmd_run_deadlines(data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
     """転出予定日から30日以内に転入がないカードの利用者証明用電子証明書を失効させます（認証局、毎日実行）"""
     with handled(json):
-        if container(data_dir).remote_ca:  # a counter of a CA service: the CA's host runs the rule
+        c = container(data_dir)
+        if c.remote_ca:  # a counter of a CA service: the CA's host runs the rule
             emit(
                 {"lapsed": [], "skipped": "ca_service_elsewhere"},
                 json_mode=json,
@@ -135,7 +136,7 @@ def cmd_run_deadlines(data_dir: DataDirOpt = None, json: JsonOpt = False) -> Non
                 ],
             )
             return
-        lapsed = with_ca(data_dir).ca_moves.run_deadlines()
+        lapsed = c.start().ca_moves.run_deadlines()
     rows = [
         {
             "card_id": x.residence.card_id,

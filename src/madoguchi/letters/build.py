@@ -104,7 +104,7 @@ def notice_doc(content: NoticeContent, city: str) -> ExpiryNoticeDoc:
         card_expires=content.card_expires if card_item or content.card_renewal_url else None,
         card_renewal_url=content.card_renewal_url,
         paused_note=PAUSE_NOTE if content.deferred else None,
-        sender=tuple(content.sender.split("\n")) if content.sender else (),
+        sender=content.sender,
     )
 
 

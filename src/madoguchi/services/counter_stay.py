@@ -59,6 +59,45 @@ class CounterStay(CounterBase):
         assert locked is not None
         return resident, locked
 
+    def _new_expiry(
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        card: Card,
+        change: StayChange,
+        action: str,
+        detail: dict[str, object],
+        *,
+        extension_used: bool,
+        validity_changed_on: date | None = None,
+    ) -> Card:
+        """The card's expiry as ``change`` allows, audited as ``action``; a CA service is
+        told the card's new expiry (R-NAT-2)."""
+        new_expiry = allowed_expiry(change)
+        updated = uow.counter.update_card(
+            replace(
+                card,
+                expires=new_expiry,
+                limited_by_stay=change.limited_by_stay,
+                extension_used=extension_used,
+                validity_changed_on=validity_changed_on or card.validity_changed_on,
+            )
+        )
+        self._audit(
+            uow,
+            actor,
+            action,
+            resident_id=card.resident_id,
+            detail={
+                "card": card.id,
+                "from": card.expires.isoformat(),
+                "to": new_expiry.isoformat(),
+                **detail,
+            },
+        )
+        tell_holders(self.ca, uow, card.resident_id)
+        return updated
+
     def change_card_validity(
         self,
         resident_id: str,
@@ -83,31 +122,20 @@ class CounterStay(CounterBase):
                     new_stay_until=new_stay_until,
                     applicant=applicant,
                 )
-                new_expiry = allowed_expiry(change)
-                updated = uow.counter.update_card(
-                    replace(
-                        card,
-                        expires=new_expiry,
-                        limited_by_stay=change.limited_by_stay,
-                        validity_changed_on=today,
-                        extension_used=False,
-                    )
-                )
                 uow.counter.update_resident(replace(resident, stay_until=new_stay_until))
-                self._audit(
+                updated = self._new_expiry(
                     uow,
                     actor,
+                    card,
+                    change,
                     "card.validity_change",
-                    resident_id=resident_id,
-                    detail={
-                        "card": card.id,
-                        "from": card.expires.isoformat(),
-                        "to": new_expiry.isoformat(),
+                    {
                         "applicant": StayApplicant(applicant).value,
                         "renew_certificates": change.renew_certificates,
                     },
+                    validity_changed_on=today,
+                    extension_used=False,
                 )
-                tell_holders(self.ca, uow, resident_id)  # the card's new expiry (R-NAT-2)
                 uow.commit()
             return StayOutcome(updated, change, card.expires)
 
@@ -126,26 +154,8 @@ class CounterStay(CounterBase):
                     on=today,
                     extended_before=card.extension_used,
                 )
-                new_expiry = allowed_expiry(change)
-                updated = uow.counter.update_card(
-                    replace(
-                        card,
-                        expires=new_expiry,
-                        limited_by_stay=change.limited_by_stay,
-                        extension_used=True,
-                    )
+                updated = self._new_expiry(
+                    uow, actor, card, change, "card.special_extension", {}, extension_used=True
                 )
-                self._audit(
-                    uow,
-                    actor,
-                    "card.special_extension",
-                    resident_id=resident_id,
-                    detail={
-                        "card": card.id,
-                        "from": card.expires.isoformat(),
-                        "to": new_expiry.isoformat(),
-                    },
-                )
-                tell_holders(self.ca, uow, resident_id)  # the card's new expiry (R-NAT-2)
                 uow.commit()
             return StayOutcome(updated, change, card.expires)

@@ -56,8 +56,13 @@ class HolderBook(Protocol):
         """The holder's name and address now, and the counter the letter names."""
 
 
-def _certificates_current(uow: ReadOnlyUnitOfWork, items: tuple[NoticeItem, ...]) -> bool:
-    """Whether any noticed certificate is still good (else all were renewed or revoked)."""
+def _still_current(
+    uow: ReadOnlyUnitOfWork, items: tuple[NoticeItem, ...], card_expires: date | None
+) -> bool:
+    """Whether anything noticed still ends as noticed: the card's expiry (``card_expires``,
+    None: no card) or a certificate still good (else all were renewed or revoked)."""
+    if any(i.what == "card" and i.expires == card_expires for i in items):
+        return True
     for item in items:
         if item.what != "card":
             rec = uow.pki.certificate(CertKind(item.what), int(item.serial or "0", 16))
@@ -85,15 +90,13 @@ class ResidentsBook:
     def at_dispatch(self, uow: ReadOnlyUnitOfWork, notice: Notice) -> HolderAtDispatch:
         resident = uow.counter.resident(notice.resident_id)
         card = uow.counter.card(notice.card_id)
-        card_current = any(
-            i.what == "card" and card is not None and card.expires == i.expires
-            for i in notice.items
-        )
         return HolderAtDispatch(
             deceased=resident is None or resident.status is ResidentStatus.DECEASED,
             moved_away=resident is not None and resident.status is ResidentStatus.MOVED_OUT,
             card_valid=card is not None and card.status is CardStatus.ACTIVE,
-            noticed_expiries_still_current=card_current or _certificates_current(uow, notice.items),
+            noticed_expiries_still_current=_still_current(
+                uow, notice.items, card.expires if card is not None else None
+            ),
         )
 
     def mail_to(self, uow: ReadOnlyUnitOfWork, notice: Notice) -> Mailing:
@@ -115,10 +118,6 @@ class NationalBook:
         holder = uow.pki.holder(notice.card_id)
         residence = uow.pki.card_residence(notice.card_id)
         lapsed = residence is not None and residence.lapsed_at is not None
-        card_current = any(
-            i.what == "card" and holder is not None and holder.card_expires == i.expires
-            for i in notice.items
-        )
         return HolderAtDispatch(
             deceased=holder is None or holder.resident_status == ResidentStatus.DECEASED,
             moved_away=holder is not None
@@ -129,7 +128,9 @@ class NationalBook:
             card_valid=holder is not None
             and holder.card_status == CardStatus.ACTIVE
             and not lapsed,
-            noticed_expiries_still_current=card_current or _certificates_current(uow, notice.items),
+            noticed_expiries_still_current=_still_current(
+                uow, notice.items, holder.card_expires if holder is not None else None
+            ),
         )
 
     def mail_to(self, uow: ReadOnlyUnitOfWork, notice: Notice) -> Mailing:

@@ -67,7 +67,7 @@ class NoticeContent:
     #: the holder's municipality's counter, where to renew (national campaigns, R-NAT-2);
     #: None: ``office``, this counter's own
     renewal_counter: MunicipalityCounter | None = None
-    sender: str | None = None  # who sends the letter (the CA operator); None: the mayor
+    sender: tuple[str, ...] = ()  # who sends it, a line each (the CA operator); (): the mayor
 
 
 class NoticePrinter(Protocol):
@@ -120,7 +120,7 @@ class NoticeDispatch:
         office: Callable[[], Office],
         *,
         book: HolderBook | None = None,
-        sender: str | None = None,
+        sender: tuple[str, ...] = (),
     ) -> None:
         self.uow_factory = uow_factory
         self.clock = clock

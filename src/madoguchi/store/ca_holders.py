@@ -4,8 +4,7 @@ window, found by range scans of the expiry indexes, never the whole tables."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,13 +13,10 @@ from madoguchi.rules.dates import JST
 from madoguchi.services.domain import Candidate, NoticeItem
 from madoguchi.services.ports import HolderRecord
 from madoguchi.store.models import CaHolderRow, CertificateRow
+from madoguchi.store.notice_planning import add_item, window_bounds
 
 #: a holder the notices are for: a resident, with the card in use
 _NOTICED = (CaHolderRow.resident_status == "resident", CaHolderRow.card_status == "active")
-
-
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, datetime.min.time(), tzinfo=JST)
 
 
 def _holder(row: CaHolderRow) -> HolderRecord:
@@ -62,15 +58,12 @@ class CaHolders:
         self.session.flush()
 
     def holder_candidates(self, first: date, last: date) -> list[Candidate]:
-        start, end = _day_start(first), _day_start(last + timedelta(days=1))
+        start, end = window_bounds(first, last)
         found: dict[str, Candidate] = {}
 
-        def candidate(row: CaHolderRow) -> Candidate:
+        def new(row: CaHolderRow) -> Candidate:
             ref = f"{row.municipality}:{row.resident_ref}"[:32]
-            return found.get(
-                row.card_id,
-                Candidate(ref, row.card_id, row.card_expires, (), row.limited_by_stay),
-            )
+            return Candidate(ref, row.card_id, row.card_expires, (), row.limited_by_stay)
 
         certs = self.session.execute(
             select(
@@ -88,17 +81,12 @@ class CaHolders:
             )
         )
         for row, kind, serial, not_after in certs:
-            cand = candidate(row)
-            item = NoticeItem(kind, serial, not_after.astimezone(JST).date())
-            found[row.card_id] = replace(cand, items=(*cand.items, item))
+            add_item(found, new(row), NoticeItem(kind, serial, not_after.astimezone(JST).date()))
         cards = self.session.scalars(
             select(CaHolderRow).where(
                 CaHolderRow.card_expires >= first, CaHolderRow.card_expires <= last, *_NOTICED
             )
         )
         for row in cards:
-            cand = candidate(row)
-            found[row.card_id] = replace(
-                cand, items=(*cand.items, NoticeItem("card", None, row.card_expires))
-            )
+            add_item(found, new(row), NoticeItem("card", None, row.card_expires))
         return list(found.values())

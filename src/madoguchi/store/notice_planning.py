@@ -15,8 +15,20 @@ from madoguchi.store.counter_models import CardRow, ResidentRow
 from madoguchi.store.models import CertificateRow
 
 
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, datetime.min.time(), tzinfo=JST)
+def window_bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    """[first, last] as JST moments: the start of ``first``, the start of the day after
+    ``last`` (a certificate's notAfter is compared against them)."""
+
+    def start(day: date) -> datetime:
+        return datetime.combine(day, datetime.min.time(), tzinfo=JST)
+
+    return start(first), start(last + timedelta(days=1))
+
+
+def add_item(found: dict[str, Candidate], new: Candidate, item: NoticeItem) -> None:
+    """Add ``item`` to the candidate of ``new.card_id`` in ``found`` (``new`` when none)."""
+    cand = found.get(new.card_id, new)
+    found[new.card_id] = replace(cand, items=(*cand.items, item))
 
 
 class NoticePlanning:
@@ -24,7 +36,7 @@ class NoticePlanning:
 
     def candidates(self, first: date, last: date) -> list[Candidate]:
         """Cards of residents whose good certificates or whose card expire in [first, last]."""
-        start, end = _day_start(first), _day_start(last + timedelta(days=1))
+        start, end = window_bounds(first, last)
         certs = self.session.execute(
             select(
                 CertificateRow.card_id,
@@ -48,11 +60,11 @@ class NoticePlanning:
         found: dict[str, Candidate] = {}
         for cert_card, resident_id, card_expires, by_stay, kind, serial, not_after in certs:
             card_id = str(cert_card)  # joined to its card: never NULL here
-            cand = found.setdefault(
-                card_id, Candidate(resident_id, card_id, card_expires, (), bool(by_stay))
+            add_item(
+                found,
+                Candidate(resident_id, card_id, card_expires, (), bool(by_stay)),
+                NoticeItem(kind, serial, not_after.astimezone(JST).date()),
             )
-            item = NoticeItem(kind, serial, not_after.astimezone(JST).date())
-            found[card_id] = replace(cand, items=(*cand.items, item))
         cards = self.session.execute(
             select(CardRow.id, CardRow.resident_id, CardRow.expires, CardRow.limited_by_stay)
             .join(ResidentRow, ResidentRow.id == CardRow.resident_id)
@@ -64,10 +76,9 @@ class NoticePlanning:
             )
         )
         for card_id, resident_id, card_expires, by_stay in cards:
-            cand = found.get(
-                card_id, Candidate(resident_id, card_id, card_expires, (), bool(by_stay))
-            )
-            found[card_id] = replace(
-                cand, items=(*cand.items, NoticeItem("card", None, card_expires))
+            add_item(
+                found,
+                Candidate(resident_id, card_id, card_expires, (), bool(by_stay)),
+                NoticeItem("card", None, card_expires),
             )
         return list(found.values())
